@@ -1,0 +1,194 @@
+//! Why this exists: the records the station keeps and the inputs that change them, shared with the
+//! UI through generated TypeScript bindings. Instants are UTC `jiff::Timestamp`s, sent to the UI as
+//! RFC 3339 strings; the UI shows them in local time.
+
+use crate::roles::Role;
+use crate::tags::InterlockWindow;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// An account as anyone may see it: never carries the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    #[specta(type = String)]
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct AccountUpdate {
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct FirstAdministrator {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+/// Who is signed in, as the UI needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct SessionInfo {
+    pub account: Account,
+    #[specta(type = String)]
+    pub signed_in_at: Timestamp,
+    pub idle_timeout_minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct Settings {
+    /// Minutes without activity after which the signed-in account is signed out.
+    pub idle_timeout_minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct Service {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// Present when the service carries `has_interlock`.
+    pub interlock: Option<InterlockWindow>,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct ServiceInput {
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Open,
+    InProgress,
+    Completed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Open => "open",
+            OrderStatus::InProgress => "in_progress",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "open" => OrderStatus::Open,
+            "in_progress" => OrderStatus::InProgress,
+            "completed" => OrderStatus::Completed,
+            "cancelled" => OrderStatus::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct OrderLine {
+    pub id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct Order {
+    pub id: String,
+    pub reference: String,
+    pub customer: String,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLine>,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct OrderLineInput {
+    /// The id of an existing line to keep; absent for a new line.
+    pub id: Option<String>,
+    pub service_id: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct OrderInput {
+    pub reference: String,
+    pub customer: String,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLineInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct Event {
+    pub id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub user_id: String,
+    pub user_display_name: String,
+    pub title: String,
+    #[specta(type = String)]
+    pub starts_at: Timestamp,
+    #[specta(type = String)]
+    pub ends_at: Timestamp,
+    pub order_id: Option<String>,
+    pub line_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct EventInput {
+    pub service_id: String,
+    pub user_id: String,
+    pub title: String,
+    #[specta(type = String)]
+    pub starts_at: Timestamp,
+    #[specta(type = String)]
+    pub ends_at: Timestamp,
+    pub order_id: Option<String>,
+    pub line_id: Option<String>,
+}
+
+/// A booking as the station screen shows it. Instrument users see only that someone else has the
+/// instrument booked, not who or what for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct OverviewEvent {
+    /// Whether the booking belongs to the signed-in account.
+    pub mine: bool,
+    pub event_id: Option<String>,
+    pub title: Option<String>,
+    pub user_display_name: Option<String>,
+    #[specta(type = String)]
+    pub starts_at: Timestamp,
+    #[specta(type = String)]
+    pub ends_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct StationInstrument {
+    pub service: Service,
+    pub current: Option<OverviewEvent>,
+    pub next: Option<OverviewEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct StationOverview {
+    #[specta(type = String)]
+    pub now: Timestamp,
+    pub instruments: Vec<StationInstrument>,
+}

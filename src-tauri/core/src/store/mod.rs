@@ -1,0 +1,147 @@
+//! Why this exists: the one door to the station's SQLite file. It opens the file with WAL and
+//! foreign keys on, recognises a damaged file or one from a newer app version before touching it,
+//! and applies the numbered migrations in `migrations/` from zero. Each table has its own query
+//! file beside this one.
+
+pub mod accounts;
+pub mod events;
+pub mod login_throttle;
+pub mod order_lines;
+pub mod orders;
+pub mod services;
+pub mod settings;
+
+use crate::error::{CoreError, CoreResult, ErrorCode};
+use jiff::Timestamp;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+/// `PRAGMA application_id` of an Interlock Station database ("ILST").
+pub const APPLICATION_ID: i64 = 0x494C_5354;
+
+/// Numbered migrations, applied in order; `PRAGMA user_version` counts how many have run.
+pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+
+pub fn schema_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+fn corrupt(path: &Path, detail: impl std::fmt::Display) -> CoreError {
+    CoreError::new(
+        ErrorCode::DatabaseCorrupt,
+        format!(
+            "The database file {} is damaged or is not an Interlock Station database ({detail}). \
+             Move it aside to start fresh, or restore a backup.",
+            path.display()
+        ),
+    )
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> CoreResult<Store> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                CoreError::new(
+                    ErrorCode::Database,
+                    format!("Cannot create the data folder {}: {e}", parent.display()),
+                )
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| {
+            CoreError::new(ErrorCode::Database, format!("Cannot open {}: {e}", path.display()))
+        })?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.prepare().map_err(|e| match e.code {
+            ErrorCode::DatabaseCorrupt => corrupt(path, &e.message),
+            _ => e,
+        })?;
+        Ok(store)
+    }
+
+    fn prepare(&mut self) -> CoreResult<()> {
+        let c = &self.conn;
+        c.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Reading the header first turns "file is not a database" into a clear error early.
+        let app_id: i64 = c
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| corrupt(&self.path, e))?;
+        let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let has_tables: bool =
+            c.query_row("SELECT count(*) > 0 FROM sqlite_schema", [], |r| r.get(0))?;
+        if app_id != APPLICATION_ID && (app_id != 0 || (has_tables && version == 0)) {
+            return Err(corrupt(&self.path, "it belongs to another program"));
+        }
+        if version > schema_version() {
+            return Err(CoreError::new(
+                ErrorCode::DatabaseTooNew,
+                format!(
+                    "The database {} was written by a newer version of Interlock Station \
+                     (schema {version}; this version knows up to {}). Install the newer version, \
+                     or start this one with another data folder.",
+                    self.path.display(),
+                    schema_version()
+                ),
+            ));
+        }
+        let check: String = c
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| corrupt(&self.path, e))?;
+        if check != "ok" {
+            return Err(corrupt(&self.path, check));
+        }
+        c.pragma_update(None, "journal_mode", "WAL")?;
+        c.pragma_update(None, "foreign_keys", true)?;
+        c.pragma_update(None, "synchronous", "NORMAL")?;
+        self.migrate(version)
+    }
+
+    fn migrate(&mut self, from: i64) -> CoreResult<()> {
+        for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql).map_err(|e| {
+                CoreError::new(ErrorCode::Database, format!("Migration {name} failed: {e}"))
+            })?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.commit()?;
+            tracing::info!(migration = name, "applied database migration");
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+pub fn to_ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub fn from_ms(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+pub fn new_id() -> String {
+    ulid::Ulid::new().to_string()
+}

@@ -1,0 +1,30 @@
+// The app's own commands, declared in the app manifest (build.rs) so each one is subject to the
+// capabilities in src-tauri/capabilities/. A test checks this list against the registered
+// commands and the capability file.
+pub const COMMANDS: &[&str] = &[
+    "app_status",
+    "create_first_administrator",
+    "sign_in",
+    "sign_out",
+    "current_session",
+    "touch_session",
+    "get_settings",
+    "update_settings",
+    "list_accounts",
+    "create_account",
+    "update_account",
+    "reset_password",
+    "list_services",
+    "create_service",
+    "update_service",
+    "delete_service",
+    "list_events",
+    "create_event",
+    "update_event",
+    "delete_event",
+    "list_orders",
+    "create_order",
+    "update_order",
+    "delete_order",
+    "station_overview",
+];

@@ -1,0 +1,231 @@
+//! Why this exists: the IPC surface of the window. Each command only unpacks its arguments, hands
+//! them to the core `Station` (which checks the role and the rules) off the UI thread, and returns
+//! the core's `{code, message}` error unchanged.
+
+use crate::state::AppState;
+use interlock_core::model::*;
+use interlock_core::{CoreError, CoreResult, Station};
+use serde::Serialize;
+use std::sync::Arc;
+use tauri::State;
+
+async fn on_station<T, F>(state: State<'_, AppState>, work: F) -> CoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Station) -> CoreResult<T> + Send + 'static,
+{
+    let station: Arc<Station> = state.station()?;
+    tauri::async_runtime::spawn_blocking(move || work(&station))
+        .await
+        .map_err(|e| CoreError::internal(format!("The operation stopped unexpectedly: {e}")))?
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum StartupState {
+    /// No account exists yet: show the first-run screen.
+    NeedsSetup,
+    /// Ready for sign-in.
+    Ready,
+    /// The database could not be opened; `error` says why.
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct AppStatus {
+    pub state: StartupState,
+    pub error: Option<CoreError>,
+    pub database_path: String,
+    pub version: String,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, CoreError> {
+    let database_path = state.paths.database().display().to_string();
+    let version = env!("CARGO_PKG_VERSION").to_string();
+    let (state, error) = match state.station() {
+        Err(e) => (StartupState::Failed, Some(e)),
+        Ok(station) => match station.setup_required() {
+            Ok(true) => (StartupState::NeedsSetup, None),
+            Ok(false) => (StartupState::Ready, None),
+            Err(e) => (StartupState::Failed, Some(e)),
+        },
+    };
+    Ok(AppStatus { state, error, database_path, version })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_first_administrator(
+    state: State<'_, AppState>,
+    input: FirstAdministrator,
+) -> Result<Account, CoreError> {
+    on_station(state, move |s| s.create_first_administrator(input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in(
+    state: State<'_, AppState>,
+    username: String,
+    password: String,
+) -> Result<SessionInfo, CoreError> {
+    on_station(state, move |s| s.sign_in(&username, &password)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(state: State<'_, AppState>) -> Result<(), CoreError> {
+    on_station(state, |s| {
+        s.sign_out();
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn current_session(state: State<'_, AppState>) -> Result<Option<SessionInfo>, CoreError> {
+    on_station(state, |s| s.current_session()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn touch_session(state: State<'_, AppState>) -> Result<(), CoreError> {
+    on_station(state, |s| s.touch()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings, CoreError> {
+    on_station(state, |s| s.settings()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings, CoreError> {
+    on_station(state, move |s| s.update_settings(settings)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<Account>, CoreError> {
+    on_station(state, |s| s.list_accounts()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_account(state: State<'_, AppState>, input: NewAccount) -> Result<Account, CoreError> {
+    on_station(state, move |s| s.create_account(input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_account(
+    state: State<'_, AppState>,
+    id: String,
+    update: AccountUpdate,
+) -> Result<Account, CoreError> {
+    on_station(state, move |s| s.update_account(&id, update)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reset_password(
+    state: State<'_, AppState>,
+    id: String,
+    new_password: String,
+) -> Result<(), CoreError> {
+    on_station(state, move |s| s.reset_password(&id, &new_password)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_services(state: State<'_, AppState>) -> Result<Vec<Service>, CoreError> {
+    on_station(state, |s| s.list_services()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_service(state: State<'_, AppState>, input: ServiceInput) -> Result<Service, CoreError> {
+    on_station(state, move |s| s.create_service(input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_service(
+    state: State<'_, AppState>,
+    id: String,
+    input: ServiceInput,
+) -> Result<Service, CoreError> {
+    on_station(state, move |s| s.update_service(&id, input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_service(state: State<'_, AppState>, id: String) -> Result<(), CoreError> {
+    on_station(state, move |s| s.delete_service(&id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_events(state: State<'_, AppState>) -> Result<Vec<Event>, CoreError> {
+    on_station(state, |s| s.list_events()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_event(state: State<'_, AppState>, input: EventInput) -> Result<Event, CoreError> {
+    on_station(state, move |s| s.create_event(input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_event(
+    state: State<'_, AppState>,
+    id: String,
+    input: EventInput,
+) -> Result<Event, CoreError> {
+    on_station(state, move |s| s.update_event(&id, input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_event(state: State<'_, AppState>, id: String) -> Result<(), CoreError> {
+    on_station(state, move |s| s.delete_event(&id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_orders(state: State<'_, AppState>) -> Result<Vec<Order>, CoreError> {
+    on_station(state, |s| s.list_orders()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_order(state: State<'_, AppState>, input: OrderInput) -> Result<Order, CoreError> {
+    on_station(state, move |s| s.create_order(input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_order(
+    state: State<'_, AppState>,
+    id: String,
+    input: OrderInput,
+) -> Result<Order, CoreError> {
+    on_station(state, move |s| s.update_order(&id, input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_order(state: State<'_, AppState>, id: String) -> Result<(), CoreError> {
+    on_station(state, move |s| s.delete_order(&id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn station_overview(state: State<'_, AppState>) -> Result<StationOverview, CoreError> {
+    on_station(state, |s| s.overview()).await
+}

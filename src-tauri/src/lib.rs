@@ -1,0 +1,171 @@
+//! Interlock Station's app shell: command-line parsing, logging, the Tauri window and its IPC
+//! commands. Every rule lives in `interlock-core`; this crate only wires it to the window.
+
+pub mod command_names;
+pub mod commands;
+pub mod logging;
+pub mod paths;
+pub mod state;
+
+use clap::Parser;
+use interlock_core::{Station, SystemClock};
+use paths::StationPaths;
+use state::AppState;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tauri::Manager;
+
+#[derive(Debug, Parser)]
+#[command(name = "interlock-station", version, about = "Interlock Station: the station agent beside a core-facility instrument")]
+pub struct Cli {
+    /// Folder for the station database and logs (default: the OS app-data folder).
+    #[arg(long, env = "INTERLOCK_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The typed command list; also the source of the generated TypeScript bindings.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    use commands::*;
+    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
+        app_status,
+        create_first_administrator,
+        sign_in,
+        sign_out,
+        current_session,
+        touch_session,
+        get_settings,
+        update_settings,
+        list_accounts,
+        create_account,
+        update_account,
+        reset_password,
+        list_services,
+        create_service,
+        update_service,
+        delete_service,
+        list_events,
+        create_event,
+        update_event,
+        delete_event,
+        list_orders,
+        create_order,
+        update_order,
+        delete_order,
+        station_overview,
+    ])
+}
+
+/// Where the generated bindings live, relative to the repository root.
+pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
+
+pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
+    specta_builder()
+        .export(
+            specta_typescript::Typescript::default()
+                .header("// Generated from the Rust commands and types by tauri-specta. Do not edit.\n// Regenerate with `make bindings`.\n/* eslint-disable */")
+                .bigint(specta_typescript::BigIntExportBehavior::Fail),
+            path,
+        )
+        .map_err(|e| e.to_string())
+}
+
+/// Returns the message to print when no display is available (Linux and BSDs only).
+fn missing_display() -> Option<&'static str> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+            return Some("interlock-station: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set); start it from a desktop session, or under `xvfb-run` for tests.");
+        }
+    }
+    None
+}
+
+/// Runs the app; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    if let Some(message) = missing_display() {
+        eprintln!("{message}");
+        return 2;
+    }
+    let paths = StationPaths::resolve(cli.data_dir.as_deref());
+    let _log_guard = logging::init(&paths.log_dir);
+    tracing::info!(data_dir = %paths.data_dir.display(), version = env!("CARGO_PKG_VERSION"), "starting Interlock Station");
+
+    let station = Station::open(&paths.database(), Arc::new(SystemClock)).map(Arc::new);
+    if let Err(e) = &station {
+        tracing::error!(code = e.code.as_str(), "cannot open the station database: {}", e.message);
+    }
+    let builder = specta_builder();
+    let result = tauri::Builder::default()
+        // First: a second launch must hand over to this one before it opens anything.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .manage(AppState { paths, station })
+        .invoke_handler(builder.invoke_handler())
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!("the window could not run: {e}");
+            eprintln!("interlock-station: the window could not run: {e}");
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_bindings_match_the_rust_types() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let committed = root.join(BINDINGS_PATH);
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            export_bindings(&committed).expect("export bindings");
+        }
+        let fresh = std::env::temp_dir().join(format!("interlock-bindings-{}.ts", std::process::id()));
+        export_bindings(&fresh).expect("export bindings");
+        let want = std::fs::read_to_string(&fresh).unwrap();
+        let _ = std::fs::remove_file(&fresh);
+        let have = std::fs::read_to_string(&committed).unwrap_or_default();
+        assert!(
+            have == want,
+            "{BINDINGS_PATH} is out of date with the Rust commands; run `make bindings` and commit it"
+        );
+    }
+
+    #[test]
+    fn every_command_is_declared_and_granted() {
+        let registered: Vec<String> = {
+            let src = include_str!("lib.rs");
+            let start = src.find("collect_commands![").unwrap();
+            let end = start + src[start..].find("])").unwrap();
+            src[start + "collect_commands![".len()..end]
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let declared: Vec<String> = command_names::COMMANDS.iter().map(|s| s.to_string()).collect();
+        assert_eq!(registered, declared, "collect_commands! and command_names.rs differ");
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
+        let granted: Vec<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        for name in &declared {
+            let permission = format!("allow-{}", name.replace('_', "-"));
+            assert!(granted.contains(&permission), "capability lacks {permission}");
+        }
+        assert_eq!(granted.len(), declared.len(), "capability grants something not declared");
+    }
+}

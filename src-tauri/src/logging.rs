@@ -1,0 +1,31 @@
+//! Why this exists: the station writes a daily log file in the OS log folder (and to stderr), so
+//! staff can see what happened after the fact. Nothing secret is ever passed to tracing.
+
+use std::path::Path;
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+
+pub const LOG_FILE_PREFIX: &str = "interlock-station.log";
+
+/// Starts logging; keep the returned guard alive for the life of the process.
+pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
+    let filter = EnvFilter::try_from_env("INTERLOCK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,tao=warn,wry=warn"));
+    let (file_layer, guard) = match std::fs::create_dir_all(log_dir) {
+        Ok(()) => {
+            let appender = tracing_appender::rolling::daily(log_dir, LOG_FILE_PREFIX);
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            (Some(fmt::layer().with_ansi(false).with_writer(writer)), Some(guard))
+        }
+        Err(e) => {
+            eprintln!("interlock-station: cannot write logs to {}: {e}", log_dir.display());
+            (None, None)
+        }
+    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(file_layer)
+        .with(fmt::layer().with_writer(std::io::stderr))
+        .try_init();
+    guard
+}
