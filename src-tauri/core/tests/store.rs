@@ -1,0 +1,119 @@
+//! The database file: migrations from zero, pragmas, and clear errors for damaged or newer files.
+
+mod common;
+use common::*;
+use interlock_core::store::{schema_version, Store, APPLICATION_ID, MIGRATIONS};
+use interlock_core::{ErrorCode, ManualClock, Station};
+use std::sync::Arc;
+
+#[test]
+fn migrations_apply_from_zero_on_a_fresh_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/folder/station.sqlite3");
+    let store = Store::open(&path).unwrap();
+    let c = store.conn();
+    let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, MIGRATIONS.len() as i64);
+    assert_eq!(version, schema_version());
+    let app_id: i64 = c.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
+    assert_eq!(app_id, APPLICATION_ID);
+    let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    assert_eq!(fk, 1, "foreign keys must be on");
+    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let mut tables: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables.retain(|t| !t.starts_with("sqlite_"));
+    assert_eq!(
+        tables,
+        ["accounts", "events", "login_throttle", "order_lines", "orders", "services", "settings"]
+    );
+}
+
+#[test]
+fn reopening_keeps_data_and_does_not_reapply_migrations() {
+    let f = Fixture::new();
+    f.service("Confocal", &["has_interlock"]);
+    let path = f.db_path();
+    drop(f.station);
+    let again = Station::open(&path, f.clock.clone()).unwrap();
+    again.sign_in("admin", ADMIN_PW).unwrap();
+    let services = again.list_services().unwrap();
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0].name, "Confocal");
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("station.sqlite3");
+    drop(Store::open(&path).unwrap());
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = Station::open(&path, Arc::new(ManualClock::new(t("2026-01-01T00:00:00Z")))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DatabaseTooNew);
+    assert!(err.message.contains("newer version of Interlock Station"), "{}", err.message);
+    assert!(err.message.contains("schema 99"), "{}", err.message);
+    // Nothing was changed: the version is still the newer one.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(v, 99);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("station.sqlite3");
+    std::fs::write(&path, b"this is certainly not an sqlite database, just some text that is long enough").unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DatabaseCorrupt);
+    assert!(err.message.contains("damaged or is not an Interlock Station database"), "{}", err.message);
+    assert!(err.message.contains(&path.display().to_string()));
+    // The file is left as it was, for recovery.
+    assert!(std::fs::read(&path).unwrap().starts_with(b"this is certainly"));
+}
+
+#[test]
+fn another_programs_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.sqlite3");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY);").unwrap();
+    }
+    let err = Store::open(&path).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DatabaseCorrupt);
+    assert!(err.message.contains("another program"), "{}", err.message);
+}
+
+#[test]
+fn a_truncated_database_is_refused() {
+    let f = Fixture::new();
+    for i in 0..50 {
+        f.service(&format!("Service {i:02}"), &["x"]);
+    }
+    let path = f.db_path();
+    drop(f.station);
+    // Fold the WAL in, then cut the file in half.
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    let _ = std::fs::remove_file(path.with_extension("sqlite3-wal"));
+    let _ = std::fs::remove_file(path.with_extension("sqlite3-shm"));
+    let mut damaged = bytes.clone();
+    for b in damaged.iter_mut().skip(4096).take(4096) {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &damaged).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DatabaseCorrupt, "{}", err.message);
+}

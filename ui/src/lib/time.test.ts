@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { formatDateTime, formatRange, formatTime, fromLocalInput, nextFullHourLocal, toLocalInput } from './time';
+
+// The vitest config pins TZ to Europe/Berlin (UTC+1 in winter, UTC+2 in summer).
+describe('time conversions (local = Europe/Berlin)', () => {
+  it('shows a UTC instant in local time', () => {
+    expect(formatTime('2026-11-29T08:00:00Z')).toBe('09:00');
+    expect(formatDateTime('2026-11-29T08:00:00Z')).toBe('Sun 29 Nov, 09:00');
+  });
+
+  it('formats a same-day range compactly', () => {
+    expect(formatRange('2026-11-29T08:00:00Z', '2026-11-29T10:00:00Z')).toBe('Sun 29 Nov, 09:00–11:00');
+  });
+
+  it('formats a range that crosses local midnight with both days', () => {
+    expect(formatRange('2026-11-29T21:00:00Z', '2026-11-30T01:00:00Z')).toBe('Sun 29 Nov, 22:00 – Mon 30 Nov, 02:00');
+  });
+
+  it('uses the local day, not the UTC day', () => {
+    // 23:30 UTC on Saturday is already Sunday 00:30 in Berlin.
+    expect(formatDateTime('2026-11-28T23:30:00Z')).toBe('Sun 29 Nov, 00:30');
+  });
+
+  it('respects daylight saving time', () => {
+    expect(formatTime('2026-07-01T08:00:00Z')).toBe('10:00');
+  });
+
+  it('converts UTC to a datetime-local value', () => {
+    expect(toLocalInput('2026-11-29T08:00:00Z')).toBe('2026-11-29T09:00');
+    expect(toLocalInput('2026-07-01T22:15:00+00:00')).toBe('2026-07-02T00:15');
+    expect(toLocalInput('not a date')).toBe('');
+  });
+
+  it('converts a datetime-local value to a UTC ISO string', () => {
+    expect(fromLocalInput('2026-11-29T09:00')).toBe('2026-11-29T08:00:00.000Z');
+    expect(fromLocalInput('2026-07-02T00:15')).toBe('2026-07-01T22:15:00.000Z');
+    expect(fromLocalInput('')).toBeNull();
+    expect(fromLocalInput('garbage')).toBeNull();
+  });
+
+  it('round-trips local input through UTC', () => {
+    const local = '2026-03-29T03:30'; // just after the spring-forward gap
+    expect(toLocalInput(fromLocalInput(local) ?? '')).toBe(local);
+  });
+
+  it('proposes the next full hour', () => {
+    expect(nextFullHourLocal(new Date('2026-11-29T08:20:00Z'))).toBe('2026-11-29T10:00');
+    expect(nextFullHourLocal(new Date('2026-11-29T08:20:00Z'), 1)).toBe('2026-11-29T11:00');
+  });
+});
