@@ -8,6 +8,8 @@ const uiRoot = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig(({ mode }) => ({
   root: uiRoot,
   base: './',
+  // Keep Vite's and Vitest's caches in the repo-root node_modules, not in ui/.
+  cacheDir: fileURLToPath(new URL('../node_modules/.vite', import.meta.url)),
   plugins: [svelte()],
   clearScreen: false,
   server: {

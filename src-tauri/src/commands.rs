@@ -52,7 +52,12 @@ pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, CoreErr
             Err(e) => (StartupState::Failed, Some(e)),
         },
     };
-    Ok(AppStatus { state, error, database_path, version })
+    Ok(AppStatus {
+        state,
+        error,
+        database_path,
+        version,
+    })
 }
 
 #[tauri::command]
@@ -104,7 +109,10 @@ pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings, CoreEr
 
 #[tauri::command]
 #[specta::specta]
-pub async fn update_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings, CoreError> {
+pub async fn update_settings(
+    state: State<'_, AppState>,
+    settings: Settings,
+) -> Result<Settings, CoreError> {
     on_station(state, move |s| s.update_settings(settings)).await
 }
 
@@ -116,7 +124,10 @@ pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<Account>, C
 
 #[tauri::command]
 #[specta::specta]
-pub async fn create_account(state: State<'_, AppState>, input: NewAccount) -> Result<Account, CoreError> {
+pub async fn create_account(
+    state: State<'_, AppState>,
+    input: NewAccount,
+) -> Result<Account, CoreError> {
     on_station(state, move |s| s.create_account(input)).await
 }
 
@@ -148,7 +159,10 @@ pub async fn list_services(state: State<'_, AppState>) -> Result<Vec<Service>, C
 
 #[tauri::command]
 #[specta::specta]
-pub async fn create_service(state: State<'_, AppState>, input: ServiceInput) -> Result<Service, CoreError> {
+pub async fn create_service(
+    state: State<'_, AppState>,
+    input: ServiceInput,
+) -> Result<Service, CoreError> {
     on_station(state, move |s| s.create_service(input)).await
 }
 
@@ -176,7 +190,10 @@ pub async fn list_events(state: State<'_, AppState>) -> Result<Vec<Event>, CoreE
 
 #[tauri::command]
 #[specta::specta]
-pub async fn create_event(state: State<'_, AppState>, input: EventInput) -> Result<Event, CoreError> {
+pub async fn create_event(
+    state: State<'_, AppState>,
+    input: EventInput,
+) -> Result<Event, CoreError> {
     on_station(state, move |s| s.create_event(input)).await
 }
 
@@ -204,7 +221,10 @@ pub async fn list_orders(state: State<'_, AppState>) -> Result<Vec<Order>, CoreE
 
 #[tauri::command]
 #[specta::specta]
-pub async fn create_order(state: State<'_, AppState>, input: OrderInput) -> Result<Order, CoreError> {
+pub async fn create_order(
+    state: State<'_, AppState>,
+    input: OrderInput,
+) -> Result<Order, CoreError> {
     on_station(state, move |s| s.create_order(input)).await
 }
 

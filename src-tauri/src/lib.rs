@@ -16,7 +16,11 @@ use std::sync::Arc;
 use tauri::Manager;
 
 #[derive(Debug, Parser)]
-#[command(name = "interlock-station", version, about = "Interlock Station: the station agent beside a core-facility instrument")]
+#[command(
+    name = "interlock-station",
+    version,
+    about = "Interlock Station: the station agent beside a core-facility instrument"
+)]
 pub struct Cli {
     /// Folder for the station database and logs (default: the OS app-data folder).
     #[arg(long, env = "INTERLOCK_DATA_DIR", global = true, value_name = "DIR")]
@@ -93,7 +97,11 @@ pub fn run(cli: Cli) -> i32 {
 
     let station = Station::open(&paths.database(), Arc::new(SystemClock)).map(Arc::new);
     if let Err(e) = &station {
-        tracing::error!(code = e.code.as_str(), "cannot open the station database: {}", e.message);
+        tracing::error!(
+            code = e.code.as_str(),
+            "cannot open the station database: {}",
+            e.message
+        );
     }
     let builder = specta_builder();
     let result = tauri::Builder::default()
@@ -129,7 +137,8 @@ mod tests {
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             export_bindings(&committed).expect("export bindings");
         }
-        let fresh = std::env::temp_dir().join(format!("interlock-bindings-{}.ts", std::process::id()));
+        let fresh =
+            std::env::temp_dir().join(format!("interlock-bindings-{}.ts", std::process::id()));
         export_bindings(&fresh).expect("export bindings");
         let want = std::fs::read_to_string(&fresh).unwrap();
         let _ = std::fs::remove_file(&fresh);
@@ -152,8 +161,14 @@ mod tests {
                 .filter(|s| !s.is_empty())
                 .collect()
         };
-        let declared: Vec<String> = command_names::COMMANDS.iter().map(|s| s.to_string()).collect();
-        assert_eq!(registered, declared, "collect_commands! and command_names.rs differ");
+        let declared: Vec<String> = command_names::COMMANDS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            registered, declared,
+            "collect_commands! and command_names.rs differ"
+        );
         let capability: serde_json::Value =
             serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
         let granted: Vec<String> = capability["permissions"]
@@ -164,8 +179,15 @@ mod tests {
             .collect();
         for name in &declared {
             let permission = format!("allow-{}", name.replace('_', "-"));
-            assert!(granted.contains(&permission), "capability lacks {permission}");
+            assert!(
+                granted.contains(&permission),
+                "capability lacks {permission}"
+            );
         }
-        assert_eq!(granted.len(), declared.len(), "capability grants something not declared");
+        assert_eq!(
+            granted.len(),
+            declared.len(),
+            "capability grants something not declared"
+        );
     }
 }

@@ -15,10 +15,16 @@ pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
         Ok(()) => {
             let appender = tracing_appender::rolling::daily(log_dir, LOG_FILE_PREFIX);
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            (Some(fmt::layer().with_ansi(false).with_writer(writer)), Some(guard))
+            (
+                Some(fmt::layer().with_ansi(false).with_writer(writer)),
+                Some(guard),
+            )
         }
         Err(e) => {
-            eprintln!("interlock-station: cannot write logs to {}: {e}", log_dir.display());
+            eprintln!(
+                "interlock-station: cannot write logs to {}: {e}",
+                log_dir.display()
+            );
             (None, None)
         }
     };

@@ -101,7 +101,9 @@ impl From<rusqlite::Error> for CoreError {
         match err.sqlite_error_code() {
             Some(Sqlite::NotADatabase) | Some(Sqlite::DatabaseCorrupt) => CoreError::new(
                 ErrorCode::DatabaseCorrupt,
-                format!("The database file is damaged or is not an Interlock Station database ({err})."),
+                format!(
+                    "The database file is damaged or is not an Interlock Station database ({err})."
+                ),
             ),
             Some(Sqlite::DiskFull) => {
                 CoreError::new(ErrorCode::Database, "The disk is full; nothing was saved.")

@@ -2,7 +2,9 @@
 //! and the constant-shape verification (also for unknown usernames) live in one place.
 
 use crate::error::{CoreError, CoreResult};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use std::sync::OnceLock;
 
@@ -66,7 +68,10 @@ mod tests {
 
     #[test]
     fn same_password_hashes_differently() {
-        assert_ne!(hash_password("abcdefgh").unwrap(), hash_password("abcdefgh").unwrap());
+        assert_ne!(
+            hash_password("abcdefgh").unwrap(),
+            hash_password("abcdefgh").unwrap()
+        );
     }
 
     #[test]

@@ -101,8 +101,14 @@ mod tests {
             (InstrumentUser, [true, false, false, false, false]),
         ];
         for (role, expected) in table {
-            let got = [ViewOwnSchedule, ViewAllSchedule, ManageSchedule, ManageAccounts, ManageSettings]
-                .map(|p| allows(role, p));
+            let got = [
+                ViewOwnSchedule,
+                ViewAllSchedule,
+                ManageSchedule,
+                ManageAccounts,
+                ManageSettings,
+            ]
+            .map(|p| allows(role, p));
             assert_eq!(got, expected, "{role:?}");
         }
     }
@@ -111,12 +117,19 @@ mod tests {
     fn refusal_names_role_and_action() {
         let err = require(Role::InstrumentUser, Permission::ManageAccounts).unwrap_err();
         assert_eq!(err.code, crate::ErrorCode::Forbidden);
-        assert_eq!(err.message, "Your role (instrument user) may not manage accounts.");
+        assert_eq!(
+            err.message,
+            "Your role (instrument user) may not manage accounts."
+        );
     }
 
     #[test]
     fn role_strings_round_trip() {
-        for r in [Role::Administrator, Role::FacilityStaff, Role::InstrumentUser] {
+        for r in [
+            Role::Administrator,
+            Role::FacilityStaff,
+            Role::InstrumentUser,
+        ] {
             assert_eq!(Role::parse(r.as_str()).unwrap(), r);
         }
         assert!(Role::parse("root").is_err());

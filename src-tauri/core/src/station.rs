@@ -6,9 +6,13 @@
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::model::*;
-use crate::password::{hash_password, validate_new_password, verify_against_dummy, verify_password};
+use crate::password::{
+    hash_password, validate_new_password, verify_against_dummy, verify_password,
+};
 use crate::roles::{require, Permission, Role};
-use crate::store::{self, accounts, events, login_throttle, order_lines, orders, services, settings, Store};
+use crate::store::{
+    self, accounts, events, login_throttle, order_lines, orders, services, settings, Store,
+};
 use crate::tags::normalize_tags;
 use jiff::{SignedDuration, Timestamp};
 use std::path::Path;
@@ -51,14 +55,19 @@ fn trimmed(value: &str, what: &str, max: usize, required: bool) -> CoreResult<St
         return Err(CoreError::validation(format!("{what} is required.")));
     }
     if v.chars().count() > max {
-        return Err(CoreError::validation(format!("{what} must have at most {max} characters.")));
+        return Err(CoreError::validation(format!(
+            "{what} must have at most {max} characters."
+        )));
     }
     Ok(v.to_string())
 }
 
 fn validate_username(username: &str) -> CoreResult<String> {
     let u = trimmed(username, "Username", 64, true)?;
-    if let Some(bad) = u.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+    if let Some(bad) = u
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
         return Err(CoreError::validation(format!(
             "Username '{u}' contains '{bad}'; use letters, digits, '.', '_' and '-'."
         )));
@@ -117,8 +126,17 @@ impl Station {
             ));
         }
         let id = store::new_id();
-        accounts::insert(&tx, &id, &username, &display_name, Role::Administrator, &hash, now)?;
-        let account = accounts::get(&tx, &id)?.ok_or_else(|| CoreError::internal("account vanished"))?;
+        accounts::insert(
+            &tx,
+            &id,
+            &username,
+            &display_name,
+            Role::Administrator,
+            &hash,
+            now,
+        )?;
+        let account =
+            accounts::get(&tx, &id)?.ok_or_else(|| CoreError::internal("account vanished"))?;
         tx.commit()?;
         tracing::info!(username = %username, "created the first administrator");
         Ok(account.account)
@@ -155,7 +173,8 @@ impl Station {
             let mut message = "Wrong username or password.".to_string();
             if throttle.failures >= MAX_FAILED_SIGN_INS {
                 throttle.failures = 0;
-                throttle.paused_until_ms = Some(now.as_millisecond() + SIGN_IN_PAUSE.as_millis() as i64);
+                throttle.paused_until_ms =
+                    Some(now.as_millisecond() + SIGN_IN_PAUSE.as_millis() as i64);
                 message.push_str(&format!(
                     " Too many failed attempts: sign-in for this username is paused for {} s.",
                     SIGN_IN_PAUSE.as_secs()
@@ -186,7 +205,11 @@ impl Station {
             last_activity: now,
         });
         tracing::info!(username = %row.account.username, role = row.account.role.as_str(), "signed in");
-        Ok(SessionInfo { account: row.account, signed_in_at: now, idle_timeout_minutes: idle })
+        Ok(SessionInfo {
+            account: row.account,
+            signed_in_at: now,
+            idle_timeout_minutes: idle,
+        })
     }
 
     pub fn sign_out(&self) {
@@ -203,7 +226,9 @@ impl Station {
                 signed_in_at: session.signed_in_at,
                 idle_timeout_minutes: idle,
             })),
-            Err(e) if matches!(e.code, ErrorCode::NotSignedIn | ErrorCode::SessionExpired) => Ok(None),
+            Err(e) if matches!(e.code, ErrorCode::NotSignedIn | ErrorCode::SessionExpired) => {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
@@ -217,7 +242,10 @@ impl Station {
         let now = self.now();
         let mut guard = lock(&self.session);
         let Some(session) = guard.clone() else {
-            return Err(CoreError::new(ErrorCode::NotSignedIn, "Nobody is signed in."));
+            return Err(CoreError::new(
+                ErrorCode::NotSignedIn,
+                "Nobody is signed in.",
+            ));
         };
         let store = self.store();
         let idle = idle_timeout(store.conn())?;
@@ -256,7 +284,9 @@ impl Station {
 
     pub fn settings(&self) -> CoreResult<Settings> {
         self.actor(Permission::ViewOwnSchedule)?;
-        Ok(Settings { idle_timeout_minutes: idle_timeout(self.store().conn())? })
+        Ok(Settings {
+            idle_timeout_minutes: idle_timeout(self.store().conn())?,
+        })
     }
 
     pub fn update_settings(&self, new: Settings) -> CoreResult<Settings> {
@@ -266,7 +296,11 @@ impl Station {
                 "Idle sign-out must be between 1 and {MAX_IDLE_TIMEOUT_MINUTES} minutes."
             )));
         }
-        settings::set(self.store().conn(), IDLE_TIMEOUT_KEY, &new.idle_timeout_minutes.to_string())?;
+        settings::set(
+            self.store().conn(),
+            IDLE_TIMEOUT_KEY,
+            &new.idle_timeout_minutes.to_string(),
+        )?;
         Ok(new)
     }
 
@@ -286,9 +320,19 @@ impl Station {
         let hash = hash_password(&input.password)?;
         let store = self.store();
         let id = store::new_id();
-        accounts::insert(store.conn(), &id, &username, &display_name, input.role, &hash, self.now())?;
+        accounts::insert(
+            store.conn(),
+            &id,
+            &username,
+            &display_name,
+            input.role,
+            &hash,
+            self.now(),
+        )?;
         tracing::info!(username = %username, role = input.role.as_str(), "account created");
-        Ok(accounts::get(store.conn(), &id)?.ok_or_else(|| CoreError::not_found("The account"))?.account)
+        Ok(accounts::get(store.conn(), &id)?
+            .ok_or_else(|| CoreError::not_found("The account"))?
+            .account)
     }
 
     pub fn update_account(&self, id: &str, update: AccountUpdate) -> CoreResult<Account> {
@@ -305,7 +349,14 @@ impl Station {
                 "This is the last active administrator; it cannot be deactivated or given another role. Make another account an administrator first.",
             ));
         }
-        accounts::update(&tx, id, &display_name, update.role, update.active, self.now())?;
+        accounts::update(
+            &tx,
+            id,
+            &display_name,
+            update.role,
+            update.active,
+            self.now(),
+        )?;
         let row = accounts::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The account"))?;
         tx.commit()?;
         tracing::info!(username = %row.account.username, role = row.account.role.as_str(), active = row.account.active, "account updated");
@@ -317,7 +368,8 @@ impl Station {
         validate_new_password(new_password)?;
         let hash = hash_password(new_password)?;
         let store = self.store();
-        let row = accounts::get(store.conn(), id)?.ok_or_else(|| CoreError::not_found("The account"))?;
+        let row =
+            accounts::get(store.conn(), id)?.ok_or_else(|| CoreError::not_found("The account"))?;
         accounts::set_password_hash(store.conn(), id, &hash, self.now())?;
         login_throttle::clear(store.conn(), &row.account.username)?;
         tracing::info!(username = %row.account.username, "password reset");
@@ -385,12 +437,18 @@ impl Station {
         events::list(self.store().conn(), only)
     }
 
-    fn validate_event(&self, conn: &rusqlite::Connection, id: Option<&str>, input: &EventInput) -> CoreResult<String> {
+    fn validate_event(
+        &self,
+        conn: &rusqlite::Connection,
+        id: Option<&str>,
+        input: &EventInput,
+    ) -> CoreResult<String> {
         let title = trimmed(&input.title, "Title", 200, false)?;
         if input.ends_at <= input.starts_at {
             return Err(CoreError::validation("The end must be after the start."));
         }
-        services::get(conn, &input.service_id)?.ok_or_else(|| CoreError::validation("Choose an existing service."))?;
+        services::get(conn, &input.service_id)?
+            .ok_or_else(|| CoreError::validation("Choose an existing service."))?;
         let user = accounts::get(conn, &input.user_id)?
             .ok_or_else(|| CoreError::validation("Choose an existing account for the booking."))?;
         if !user.account.active {
@@ -402,21 +460,27 @@ impl Station {
         match (&input.order_id, &input.line_id) {
             (None, Some(_)) => return Err(CoreError::validation("A line item needs its order.")),
             (Some(order_id), line) => {
-                orders::get(conn, order_id)?.ok_or_else(|| CoreError::validation("Choose an existing order."))?;
+                orders::get(conn, order_id)?
+                    .ok_or_else(|| CoreError::validation("Choose an existing order."))?;
                 if let Some(line_id) = line {
                     let (line_order, line_service) = order_lines::order_of(conn, line_id)?
                         .ok_or_else(|| CoreError::validation("Choose an existing line item."))?;
                     if &line_order != order_id {
-                        return Err(CoreError::validation("The line item belongs to another order."));
+                        return Err(CoreError::validation(
+                            "The line item belongs to another order.",
+                        ));
                     }
                     if line_service != input.service_id {
-                        return Err(CoreError::validation("The line item is for another service."));
+                        return Err(CoreError::validation(
+                            "The line item is for another service.",
+                        ));
                     }
                 }
             }
             (None, None) => {}
         }
-        let clashes = events::overlapping(conn, &input.service_id, input.starts_at, input.ends_at, id)?;
+        let clashes =
+            events::overlapping(conn, &input.service_id, input.starts_at, input.ends_at, id)?;
         if let Some(other) = clashes.first() {
             return Err(CoreError::conflict(format!(
                 "This booking overlaps another booking on {} ({} to {}).",
@@ -506,9 +570,17 @@ impl Station {
         };
         let mut kept = Vec::new();
         for (position, line) in input.lines.iter().enumerate() {
-            let description = trimmed(&line.description, &format!("Line {} description", position + 1), 500, true)?;
+            let description = trimmed(
+                &line.description,
+                &format!("Line {} description", position + 1),
+                500,
+                true,
+            )?;
             services::get(&tx, &line.service_id)?.ok_or_else(|| {
-                CoreError::validation(format!("Line {}: choose an existing service.", position + 1))
+                CoreError::validation(format!(
+                    "Line {}: choose an existing service.",
+                    position + 1
+                ))
             })?;
             let line_id = match &line.id {
                 Some(lid) if existing_lines.iter().any(|l| &l.id == lid) => lid.clone(),
@@ -520,7 +592,14 @@ impl Station {
                 }
                 None => store::new_id(),
             };
-            order_lines::upsert(&tx, &line_id, &row.id, &line.service_id, &description, position)?;
+            order_lines::upsert(
+                &tx,
+                &line_id,
+                &row.id,
+                &line.service_id,
+                &description,
+                position,
+            )?;
             kept.push(line_id);
         }
         for old in existing_lines.iter().filter(|l| !kept.contains(&l.id)) {
@@ -564,7 +643,11 @@ impl Station {
         for service in services::list(conn)? {
             let current = events::current_on_service(conn, &service.id, now)?.map(shown);
             let next = events::next_on_service(conn, &service.id, now)?.map(shown);
-            instruments.push(StationInstrument { service, current, next });
+            instruments.push(StationInstrument {
+                service,
+                current,
+                next,
+            });
         }
         Ok(StationOverview { now, instruments })
     }
@@ -597,5 +680,11 @@ fn event_row<'a>(id: &'a str, title: &'a str, input: &'a EventInput) -> events::
 
 fn full_order(conn: &rusqlite::Connection, row: orders::OrderRow) -> CoreResult<Order> {
     let lines = order_lines::list_for_order(conn, &row.id)?;
-    Ok(Order { id: row.id, reference: row.reference, customer: row.customer, status: row.status, lines })
+    Ok(Order {
+        id: row.id,
+        reference: row.reference,
+        customer: row.customer,
+        status: row.status,
+        lines,
+    })
 }

@@ -36,7 +36,10 @@ impl InterlockWindow {
         if self == InterlockWindow::default() {
             INTERLOCK_TAG.to_string()
         } else {
-            format!("{INTERLOCK_TAG}:{}:{}", self.lead_minutes, self.post_minutes)
+            format!(
+                "{INTERLOCK_TAG}:{}:{}",
+                self.lead_minutes, self.post_minutes
+            )
         }
     }
 }
@@ -48,7 +51,9 @@ fn parse_minutes(part: &str, which: &str, tag: &str) -> CoreResult<u32> {
         )));
     }
     let value: u32 = part.parse().map_err(|_| {
-        CoreError::validation(format!("Tag '{tag}': {which} minutes '{part}' is too large."))
+        CoreError::validation(format!(
+            "Tag '{tag}': {which} minutes '{part}' is too large."
+        ))
     })?;
     if value > MAX_MARGIN_MINUTES {
         return Err(CoreError::validation(format!(
@@ -112,7 +117,9 @@ pub fn normalize_tags(tags: &[String]) -> CoreResult<(Vec<String>, Option<Interl
         }
         validate_plain_tag(tag)?;
         if out.iter().any(|t| t == tag) {
-            return Err(CoreError::validation(format!("Tag '{tag}' is listed twice.")));
+            return Err(CoreError::validation(format!(
+                "Tag '{tag}' is listed twice."
+            )));
         }
         if let Some(w) = parse_interlock_tag(tag)? {
             if window.is_some() {
@@ -149,14 +156,26 @@ mod tests {
     #[test]
     fn plain_interlock_tag_uses_defaults() {
         let (_, w) = normalize_tags(&tags(&["has_interlock"])).unwrap();
-        assert_eq!(w, Some(InterlockWindow { lead_minutes: 5, post_minutes: 30 }));
+        assert_eq!(
+            w,
+            Some(InterlockWindow {
+                lead_minutes: 5,
+                post_minutes: 30
+            })
+        );
     }
 
     #[test]
     fn custom_margins_parse() {
         let (t, w) = normalize_tags(&tags(&[" cryo ", "has_interlock:10:0", ""])).unwrap();
         assert_eq!(t, tags(&["cryo", "has_interlock:10:0"]));
-        assert_eq!(w, Some(InterlockWindow { lead_minutes: 10, post_minutes: 0 }));
+        assert_eq!(
+            w,
+            Some(InterlockWindow {
+                lead_minutes: 10,
+                post_minutes: 0
+            })
+        );
     }
 
     #[test]
@@ -184,18 +203,32 @@ mod tests {
 
     #[test]
     fn other_rules() {
-        assert!(normalize_tags(&tags(&["a b"])).unwrap_err().message.contains("contains ' '"));
-        assert!(normalize_tags(&tags(&["x", "x"])).unwrap_err().message.contains("twice"));
-        assert!(normalize_tags(&tags(&["has_interlock", "has_interlock:1:1"]))
+        assert!(normalize_tags(&tags(&["a b"]))
             .unwrap_err()
             .message
-            .contains("only one"));
+            .contains("contains ' '"));
+        assert!(normalize_tags(&tags(&["x", "x"]))
+            .unwrap_err()
+            .message
+            .contains("twice"));
+        assert!(
+            normalize_tags(&tags(&["has_interlock", "has_interlock:1:1"]))
+                .unwrap_err()
+                .message
+                .contains("only one")
+        );
         assert!(normalize_tags(&tags(&[&"x".repeat(65)])).is_err());
     }
 
     #[test]
     fn window_to_tag_round_trips() {
-        for w in [InterlockWindow::default(), InterlockWindow { lead_minutes: 0, post_minutes: 15 }] {
+        for w in [
+            InterlockWindow::default(),
+            InterlockWindow {
+                lead_minutes: 0,
+                post_minutes: 15,
+            },
+        ] {
             assert_eq!(parse_interlock_tag(&w.to_tag()).unwrap(), Some(w));
         }
         assert_eq!(InterlockWindow::default().to_tag(), "has_interlock");

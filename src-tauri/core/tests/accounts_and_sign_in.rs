@@ -19,7 +19,10 @@ fn first_run_creates_exactly_one_administrator() {
         display_name: "Root".into(),
         password: "1234567".into(),
     });
-    assert_eq!(short.unwrap_err().message, "The password must have at least 8 characters.");
+    assert_eq!(
+        short.unwrap_err().message,
+        "The password must have at least 8 characters."
+    );
     let bad_name = s.create_first_administrator(FirstAdministrator {
         username: "ro ot".into(),
         display_name: "Root".into(),
@@ -52,11 +55,17 @@ fn password_is_stored_only_as_an_argon2id_hash() {
     let bytes = std::fs::read(f.db_path()).unwrap();
     let wal = std::fs::read(f.db_path().with_extension("sqlite3-wal")).unwrap_or_default();
     for haystack in [&bytes, &wal] {
-        assert!(!haystack.windows(ADMIN_PW.len()).any(|w| w == ADMIN_PW.as_bytes()));
+        assert!(!haystack
+            .windows(ADMIN_PW.len())
+            .any(|w| w == ADMIN_PW.as_bytes()));
     }
     let c = rusqlite::Connection::open(f.db_path()).unwrap();
     let hash: String = c
-        .query_row("SELECT password_hash FROM accounts WHERE username = 'admin'", [], |r| r.get(0))
+        .query_row(
+            "SELECT password_hash FROM accounts WHERE username = 'admin'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
 }
@@ -81,20 +90,34 @@ fn five_failures_pause_sign_in_for_30_seconds() {
     }
     let fifth = f.station.sign_in("admin", "wrong").unwrap_err();
     assert_eq!(fifth.code, ErrorCode::SignInPaused);
-    assert!(fifth.message.contains("paused for 30 s"), "{}", fifth.message);
+    assert!(
+        fifth.message.contains("paused for 30 s"),
+        "{}",
+        fifth.message
+    );
 
     // Even the right password is refused during the pause, and says how long is left.
     f.clock.advance(SignedDuration::from_secs(10));
     let paused = f.station.sign_in("admin", ADMIN_PW).unwrap_err();
     assert_eq!(paused.code, ErrorCode::SignInPaused);
-    assert!(paused.message.contains("try again in 20 s"), "{}", paused.message);
+    assert!(
+        paused.message.contains("try again in 20 s"),
+        "{}",
+        paused.message
+    );
 
     // The pause is per username, and survives a restart of the app.
     let restarted = f.reopen();
-    assert_eq!(restarted.sign_in("ADMIN", ADMIN_PW).unwrap_err().code, ErrorCode::SignInPaused);
+    assert_eq!(
+        restarted.sign_in("ADMIN", ADMIN_PW).unwrap_err().code,
+        ErrorCode::SignInPaused
+    );
 
     f.clock.advance(SignedDuration::from_secs(19));
-    assert_eq!(f.station.sign_in("admin", ADMIN_PW).unwrap_err().code, ErrorCode::SignInPaused);
+    assert_eq!(
+        f.station.sign_in("admin", ADMIN_PW).unwrap_err().code,
+        ErrorCode::SignInPaused
+    );
     f.clock.advance(SignedDuration::from_secs(1));
     let session = f.station.sign_in("admin", ADMIN_PW).unwrap();
     assert_eq!(session.account.username, "admin");
@@ -108,7 +131,10 @@ fn success_resets_the_failure_count() {
     }
     f.station.sign_in("admin", ADMIN_PW).unwrap();
     for _ in 0..4 {
-        assert_eq!(f.station.sign_in("admin", "wrong").unwrap_err().code, ErrorCode::SignInFailed);
+        assert_eq!(
+            f.station.sign_in("admin", "wrong").unwrap_err().code,
+            ErrorCode::SignInFailed
+        );
     }
 }
 
@@ -118,7 +144,10 @@ fn unknown_usernames_are_paused_too() {
     for _ in 0..4 {
         f.station.sign_in("ghost", "x").unwrap_err();
     }
-    assert_eq!(f.station.sign_in("ghost", "x").unwrap_err().code, ErrorCode::SignInPaused);
+    assert_eq!(
+        f.station.sign_in("ghost", "x").unwrap_err().code,
+        ErrorCode::SignInPaused
+    );
 }
 
 #[test]
@@ -126,9 +155,25 @@ fn a_failed_switch_keeps_the_current_user() {
     let f = Fixture::new();
     f.account("sam", Role::FacilityStaff);
     assert!(f.station.sign_in("sam", "wrong").is_err());
-    assert_eq!(f.station.current_session().unwrap().unwrap().account.username, "admin");
+    assert_eq!(
+        f.station
+            .current_session()
+            .unwrap()
+            .unwrap()
+            .account
+            .username,
+        "admin"
+    );
     f.station.sign_in("sam", PW).unwrap();
-    assert_eq!(f.station.current_session().unwrap().unwrap().account.username, "sam");
+    assert_eq!(
+        f.station
+            .current_session()
+            .unwrap()
+            .unwrap()
+            .account
+            .username,
+        "sam"
+    );
 }
 
 #[test]
@@ -144,7 +189,11 @@ fn idle_sign_out_after_the_configured_minutes() {
     assert_eq!(e.code, ErrorCode::NotSignedIn);
 
     f.sign_in_as("admin");
-    f.station.update_settings(Settings { idle_timeout_minutes: 2 }).unwrap();
+    f.station
+        .update_settings(Settings {
+            idle_timeout_minutes: 2,
+        })
+        .unwrap();
     f.clock.advance(SignedDuration::from_secs(100));
     f.station.touch().unwrap(); // activity restarts the idle time
     f.clock.advance(SignedDuration::from_secs(100));
@@ -153,7 +202,10 @@ fn idle_sign_out_after_the_configured_minutes() {
     f.clock.advance(SignedDuration::from_secs(120));
     let e = f.station.list_services().unwrap_err();
     assert_eq!(e.code, ErrorCode::SessionExpired);
-    assert_eq!(e.message, "You were signed out after 2 minutes without activity.");
+    assert_eq!(
+        e.message,
+        "You were signed out after 2 minutes without activity."
+    );
 }
 
 trait ErrOrOk {
@@ -169,7 +221,12 @@ impl ErrOrOk for Result<(), interlock_core::CoreError> {
 fn settings_are_validated() {
     let f = Fixture::new();
     for bad in [0, 241] {
-        let e = f.station.update_settings(Settings { idle_timeout_minutes: bad }).unwrap_err();
+        let e = f
+            .station
+            .update_settings(Settings {
+                idle_timeout_minutes: bad,
+            })
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::Validation);
     }
 }
@@ -186,15 +243,31 @@ fn accounts_round_trip() {
         role: Role::InstrumentUser,
         password: PW.into(),
     });
-    assert_eq!(dup.unwrap_err().message, "The username 'UMA' is already taken.");
+    assert_eq!(
+        dup.unwrap_err().message,
+        "The username 'UMA' is already taken."
+    );
     let updated = f
         .station
-        .update_account(&u.id, AccountUpdate { display_name: "Uma Upton".into(), role: Role::FacilityStaff, active: true })
+        .update_account(
+            &u.id,
+            AccountUpdate {
+                display_name: "Uma Upton".into(),
+                role: Role::FacilityStaff,
+                active: true,
+            },
+        )
         .unwrap();
     assert_eq!(updated.display_name, "Uma Upton");
     assert_eq!(updated.role, Role::FacilityStaff);
     let listed = f.station.list_accounts().unwrap();
-    assert_eq!(listed.iter().map(|a| a.username.as_str()).collect::<Vec<_>>(), ["admin", "uma"]);
+    assert_eq!(
+        listed
+            .iter()
+            .map(|a| a.username.as_str())
+            .collect::<Vec<_>>(),
+        ["admin", "uma"]
+    );
 }
 
 #[test]
@@ -205,50 +278,108 @@ fn deactivated_accounts_cannot_sign_in_and_lose_their_session() {
     let other = f.reopen(); // a second handle on the same file, as the admin
     other.sign_in("admin", ADMIN_PW).unwrap();
     other
-        .update_account(&u.id, AccountUpdate { display_name: "Uma".into(), role: Role::FacilityStaff, active: false })
+        .update_account(
+            &u.id,
+            AccountUpdate {
+                display_name: "Uma".into(),
+                role: Role::FacilityStaff,
+                active: false,
+            },
+        )
         .unwrap();
-    assert_eq!(f.station.list_services().unwrap_err().code, ErrorCode::NotSignedIn);
+    assert_eq!(
+        f.station.list_services().unwrap_err().code,
+        ErrorCode::NotSignedIn
+    );
     let e = f.station.sign_in("uma", PW).unwrap_err();
     assert_eq!(e.code, ErrorCode::AccountInactive);
     // A wrong password on a deactivated account reveals nothing more.
-    assert_eq!(f.station.sign_in("uma", "wrong").unwrap_err().code, ErrorCode::SignInFailed);
+    assert_eq!(
+        f.station.sign_in("uma", "wrong").unwrap_err().code,
+        ErrorCode::SignInFailed
+    );
 }
 
 #[test]
 fn the_last_active_administrator_stays() {
     let f = Fixture::new();
     let admin = f.station.current_session().unwrap().unwrap().account;
-    for (role, active) in [(Role::FacilityStaff, true), (Role::Administrator, false), (Role::InstrumentUser, false)] {
+    for (role, active) in [
+        (Role::FacilityStaff, true),
+        (Role::Administrator, false),
+        (Role::InstrumentUser, false),
+    ] {
         let e = f
             .station
-            .update_account(&admin.id, AccountUpdate { display_name: "Ada".into(), role, active })
+            .update_account(
+                &admin.id,
+                AccountUpdate {
+                    display_name: "Ada".into(),
+                    role,
+                    active,
+                },
+            )
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::LastAdministrator, "{role:?} {active}");
     }
     // An inactive second administrator does not count.
     let b = f.account("bea", Role::Administrator);
     f.station
-        .update_account(&b.id, AccountUpdate { display_name: "Bea".into(), role: Role::Administrator, active: false })
+        .update_account(
+            &b.id,
+            AccountUpdate {
+                display_name: "Bea".into(),
+                role: Role::Administrator,
+                active: false,
+            },
+        )
         .unwrap();
     assert_eq!(
         f.station
-            .update_account(&admin.id, AccountUpdate { display_name: "Ada".into(), role: Role::FacilityStaff, active: true })
+            .update_account(
+                &admin.id,
+                AccountUpdate {
+                    display_name: "Ada".into(),
+                    role: Role::FacilityStaff,
+                    active: true
+                }
+            )
             .unwrap_err()
             .code,
         ErrorCode::LastAdministrator
     );
     f.station
-        .update_account(&b.id, AccountUpdate { display_name: "Bea".into(), role: Role::Administrator, active: true })
+        .update_account(
+            &b.id,
+            AccountUpdate {
+                display_name: "Bea".into(),
+                role: Role::Administrator,
+                active: true,
+            },
+        )
         .unwrap();
     let demoted = f
         .station
-        .update_account(&admin.id, AccountUpdate { display_name: "Ada".into(), role: Role::FacilityStaff, active: true })
+        .update_account(
+            &admin.id,
+            AccountUpdate {
+                display_name: "Ada".into(),
+                role: Role::FacilityStaff,
+                active: true,
+            },
+        )
         .unwrap();
     assert_eq!(demoted.role, Role::FacilityStaff);
     // Ada is staff now: account management is refused at once.
     assert_eq!(f.station.list_orders().map(|_| ()), Ok(()));
     assert_eq!(
-        f.station.create_account(NewAccount { username: "x".into(), display_name: "X".into(), role: Role::InstrumentUser, password: PW.into() })
+        f.station
+            .create_account(NewAccount {
+                username: "x".into(),
+                display_name: "X".into(),
+                role: Role::InstrumentUser,
+                password: PW.into()
+            })
             .unwrap_err()
             .code,
         ErrorCode::Forbidden
@@ -264,6 +395,9 @@ fn reset_password_replaces_the_old_one_and_clears_a_pause() {
     }
     f.station.reset_password(&u.id, "short").unwrap_err();
     f.station.reset_password(&u.id, "brand-new-pass").unwrap();
-    assert_eq!(f.station.sign_in("uma", PW).unwrap_err().code, ErrorCode::SignInFailed);
+    assert_eq!(
+        f.station.sign_in("uma", PW).unwrap_err().code,
+        ErrorCode::SignInFailed
+    );
     f.station.sign_in("uma", "brand-new-pass").unwrap();
 }

@@ -12,14 +12,33 @@ fn services_round_trip_with_interlock_tags() {
     let f = Fixture::new();
     let s = f.service("Confocal LSM 980", &["floor-2", "has_interlock:10:15"]);
     assert_eq!(s.tags, ["floor-2", "has_interlock:10:15"]);
-    assert_eq!(s.interlock, Some(InterlockWindow { lead_minutes: 10, post_minutes: 15 }));
+    assert_eq!(
+        s.interlock,
+        Some(InterlockWindow {
+            lead_minutes: 10,
+            post_minutes: 15
+        })
+    );
     let plain = f.service("Sequencer", &[]);
     assert_eq!(plain.interlock, None);
     let updated = f
         .station
-        .update_service(&s.id, ServiceInput { name: "Confocal".into(), description: "Zeiss".into(), tags: vec!["has_interlock".into()] })
+        .update_service(
+            &s.id,
+            ServiceInput {
+                name: "Confocal".into(),
+                description: "Zeiss".into(),
+                tags: vec!["has_interlock".into()],
+            },
+        )
         .unwrap();
-    assert_eq!(updated.interlock, Some(InterlockWindow { lead_minutes: 5, post_minutes: 30 }));
+    assert_eq!(
+        updated.interlock,
+        Some(InterlockWindow {
+            lead_minutes: 5,
+            post_minutes: 30
+        })
+    );
     let listed = f.reopen();
     listed.sign_in("admin", ADMIN_PW).unwrap();
     assert_eq!(listed.list_services().unwrap(), vec![updated, plain]);
@@ -28,14 +47,33 @@ fn services_round_trip_with_interlock_tags() {
 #[test]
 fn service_validation() {
     let f = Fixture::new();
-    let bad_tag = f.station.create_service(ServiceInput { name: "X".into(), description: String::new(), tags: vec!["has_interlock:5".into()] });
+    let bad_tag = f.station.create_service(ServiceInput {
+        name: "X".into(),
+        description: String::new(),
+        tags: vec!["has_interlock:5".into()],
+    });
     assert_eq!(bad_tag.unwrap_err().code, ErrorCode::Validation);
-    let no_name = f.station.create_service(ServiceInput { name: "  ".into(), description: String::new(), tags: vec![] });
+    let no_name = f.station.create_service(ServiceInput {
+        name: "  ".into(),
+        description: String::new(),
+        tags: vec![],
+    });
     assert_eq!(no_name.unwrap_err().message, "Service name is required.");
     f.service("Microscope", &[]);
-    let dup = f.station.create_service(ServiceInput { name: "microscope".into(), description: String::new(), tags: vec![] });
-    assert_eq!(dup.unwrap_err().message, "A service named 'microscope' already exists.");
-    assert_eq!(f.station.list_services().unwrap().len(), 1, "nothing half-saved");
+    let dup = f.station.create_service(ServiceInput {
+        name: "microscope".into(),
+        description: String::new(),
+        tags: vec![],
+    });
+    assert_eq!(
+        dup.unwrap_err().message,
+        "A service named 'microscope' already exists."
+    );
+    assert_eq!(
+        f.station.list_services().unwrap().len(),
+        1,
+        "nothing half-saved"
+    );
 }
 
 #[test]
@@ -49,7 +87,10 @@ fn a_service_with_bookings_cannot_be_deleted() {
     assert!(err.message.contains("1 booking"), "{}", err.message);
     f.station.delete_event(&e.id).unwrap();
     f.station.delete_service(&s.id).unwrap();
-    assert_eq!(f.station.delete_service(&s.id).unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(
+        f.station.delete_service(&s.id).unwrap_err().code,
+        ErrorCode::NotFound
+    );
 }
 
 #[test]
@@ -61,8 +102,14 @@ fn events_round_trip_and_end_must_follow_start() {
     assert_eq!(e.service_name, "Microscope");
     assert_eq!(e.user_display_name, "uma display");
     assert_eq!(e.starts_at, t("2026-11-30T09:00:00Z"));
-    for (start, end) in [("2026-11-30T12:00:00Z", "2026-11-30T12:00:00Z"), ("2026-11-30T13:00:00Z", "2026-11-30T12:00:00Z")] {
-        let err = f.station.create_event(f.event_input(&s, &u, start, end)).unwrap_err();
+    for (start, end) in [
+        ("2026-11-30T12:00:00Z", "2026-11-30T12:00:00Z"),
+        ("2026-11-30T13:00:00Z", "2026-11-30T12:00:00Z"),
+    ] {
+        let err = f
+            .station
+            .create_event(f.event_input(&s, &u, start, end))
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Validation);
         assert_eq!(err.message, "The end must be after the start.");
     }
@@ -88,9 +135,17 @@ fn events_on_one_service_may_not_overlap() {
         ("2026-11-30T09:15:00Z", "2026-11-30T09:45:00Z"),
         ("2026-11-30T08:00:00Z", "2026-11-30T12:00:00Z"),
     ] {
-        let err = f.station.create_event(f.event_input(&s, &v, start, end)).unwrap_err();
+        let err = f
+            .station
+            .create_event(f.event_input(&s, &v, start, end))
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Conflict, "{start}–{end}");
-        assert!(err.message.starts_with("This booking overlaps another booking on Microscope"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("This booking overlaps another booking on Microscope"),
+            "{}",
+            err.message
+        );
     }
     // Back-to-back is fine, and another service is independent.
     f.event(&s, &v, "2026-11-30T11:00:00Z", "2026-11-30T12:00:00Z");
@@ -98,10 +153,24 @@ fn events_on_one_service_may_not_overlap() {
     f.event(&other, &v, "2026-11-30T09:00:00Z", "2026-11-30T11:00:00Z");
     // Moving an event onto another is refused; moving it within its own slot is not.
     let events = f.station.list_events().unwrap();
-    let first = events.iter().find(|e| e.starts_at == t("2026-11-30T08:00:00Z") && e.service_id == s.id).unwrap();
-    let err = f.station.update_event(&first.id, f.event_input(&s, &v, "2026-11-30T08:00:00Z", "2026-11-30T09:30:00Z")).unwrap_err();
+    let first = events
+        .iter()
+        .find(|e| e.starts_at == t("2026-11-30T08:00:00Z") && e.service_id == s.id)
+        .unwrap();
+    let err = f
+        .station
+        .update_event(
+            &first.id,
+            f.event_input(&s, &v, "2026-11-30T08:00:00Z", "2026-11-30T09:30:00Z"),
+        )
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::Conflict);
-    f.station.update_event(&first.id, f.event_input(&s, &v, "2026-11-30T08:15:00Z", "2026-11-30T09:00:00Z")).unwrap();
+    f.station
+        .update_event(
+            &first.id,
+            f.event_input(&s, &v, "2026-11-30T08:15:00Z", "2026-11-30T09:00:00Z"),
+        )
+        .unwrap();
 }
 
 #[test]
@@ -130,17 +199,31 @@ fn event_order_and_line_must_fit_together() {
             customer: "Smith lab".into(),
             status: OrderStatus::Open,
             lines: vec![
-                OrderLineInput { id: None, service_id: s.id.clone(), description: "2 h imaging".into() },
-                OrderLineInput { id: None, service_id: other.id.clone(), description: "1 run".into() },
+                OrderLineInput {
+                    id: None,
+                    service_id: s.id.clone(),
+                    description: "2 h imaging".into(),
+                },
+                OrderLineInput {
+                    id: None,
+                    service_id: other.id.clone(),
+                    description: "1 run".into(),
+                },
             ],
         })
         .unwrap();
     let mut input = f.event_input(&s, &u, "2026-11-30T09:00:00Z", "2026-11-30T10:00:00Z");
     input.line_id = Some(order.lines[0].id.clone());
-    assert_eq!(f.station.create_event(input.clone()).unwrap_err().message, "A line item needs its order.");
+    assert_eq!(
+        f.station.create_event(input.clone()).unwrap_err().message,
+        "A line item needs its order."
+    );
     input.order_id = Some(order.id.clone());
     input.line_id = Some(order.lines[1].id.clone());
-    assert_eq!(f.station.create_event(input.clone()).unwrap_err().message, "The line item is for another service.");
+    assert_eq!(
+        f.station.create_event(input.clone()).unwrap_err().message,
+        "The line item is for another service."
+    );
     input.line_id = Some(order.lines[0].id.clone());
     let e = f.station.create_event(input).unwrap();
     assert_eq!(e.order_id.as_deref(), Some(order.id.as_str()));
@@ -163,12 +246,26 @@ fn orders_round_trip_and_keep_line_ids() {
             customer: "Smith lab".into(),
             status: OrderStatus::Open,
             lines: vec![
-                OrderLineInput { id: None, service_id: s.id.clone(), description: "A".into() },
-                OrderLineInput { id: None, service_id: s.id.clone(), description: "B".into() },
+                OrderLineInput {
+                    id: None,
+                    service_id: s.id.clone(),
+                    description: "A".into(),
+                },
+                OrderLineInput {
+                    id: None,
+                    service_id: s.id.clone(),
+                    description: "B".into(),
+                },
             ],
         })
         .unwrap();
-    assert_eq!(o.lines.iter().map(|l| l.description.as_str()).collect::<Vec<_>>(), ["A", "B"]);
+    assert_eq!(
+        o.lines
+            .iter()
+            .map(|l| l.description.as_str())
+            .collect::<Vec<_>>(),
+        ["A", "B"]
+    );
     let updated = f
         .station
         .update_order(
@@ -178,8 +275,16 @@ fn orders_round_trip_and_keep_line_ids() {
                 customer: "Smith lab".into(),
                 status: OrderStatus::Completed,
                 lines: vec![
-                    OrderLineInput { id: Some(o.lines[1].id.clone()), service_id: s.id.clone(), description: "B2".into() },
-                    OrderLineInput { id: None, service_id: s.id.clone(), description: "C".into() },
+                    OrderLineInput {
+                        id: Some(o.lines[1].id.clone()),
+                        service_id: s.id.clone(),
+                        description: "B2".into(),
+                    },
+                    OrderLineInput {
+                        id: None,
+                        service_id: s.id.clone(),
+                        description: "C".into(),
+                    },
                 ],
             },
         )
@@ -196,17 +301,35 @@ fn orders_round_trip_and_keep_line_ids() {
             reference: "ORD-1".into(),
             customer: "Smith lab".into(),
             status: OrderStatus::Completed,
-            lines: vec![OrderLineInput { id: Some("nope".into()), service_id: s.id.clone(), description: "x".into() }],
+            lines: vec![OrderLineInput {
+                id: Some("nope".into()),
+                service_id: s.id.clone(),
+                description: "x".into(),
+            }],
         },
     );
-    assert_eq!(foreign.unwrap_err().message, "Line 1 does not belong to this order.");
-    assert_eq!(f.station.list_orders().unwrap(), vec![updated], "a refused update changes nothing");
-    let dup = f.station.create_order(OrderInput { reference: "ord-1".into(), customer: "X".into(), status: OrderStatus::Open, lines: vec![] });
+    assert_eq!(
+        foreign.unwrap_err().message,
+        "Line 1 does not belong to this order."
+    );
+    assert_eq!(
+        f.station.list_orders().unwrap(),
+        vec![updated],
+        "a refused update changes nothing"
+    );
+    let dup = f.station.create_order(OrderInput {
+        reference: "ord-1".into(),
+        customer: "X".into(),
+        status: OrderStatus::Open,
+        lines: vec![],
+    });
     assert_eq!(dup.unwrap_err().code, ErrorCode::Conflict);
     f.station.delete_order(&o.id).unwrap();
     assert!(f.station.list_orders().unwrap().is_empty());
     let c = rusqlite::Connection::open(f.db_path()).unwrap();
-    let lines: i64 = c.query_row("SELECT count(*) FROM order_lines", [], |r| r.get(0)).unwrap();
+    let lines: i64 = c
+        .query_row("SELECT count(*) FROM order_lines", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(lines, 0, "line items go with their order");
 }
 
@@ -229,14 +352,27 @@ fn overview_shows_current_and_next_and_hides_others_details_from_users() {
     let cur = m.current.as_ref().unwrap();
     assert_eq!(cur.user_display_name.as_deref(), Some("vic display"));
     assert!(!cur.mine);
-    assert_eq!(m.next.as_ref().unwrap().starts_at, t("2026-11-30T09:00:00Z"));
-    assert!(staff_view.instruments[1].current.is_none() && staff_view.instruments[1].next.is_none());
+    assert_eq!(
+        m.next.as_ref().unwrap().starts_at,
+        t("2026-11-30T09:00:00Z")
+    );
+    assert!(
+        staff_view.instruments[1].current.is_none() && staff_view.instruments[1].next.is_none()
+    );
 
     f.sign_in_as("uma");
     let user_view = f.station.overview().unwrap();
     let m = &user_view.instruments[0];
     let cur = m.current.as_ref().unwrap();
-    assert_eq!((cur.mine, cur.title.clone(), cur.user_display_name.clone(), cur.event_id.clone()), (false, None, None, None));
+    assert_eq!(
+        (
+            cur.mine,
+            cur.title.clone(),
+            cur.user_display_name.clone(),
+            cur.event_id.clone()
+        ),
+        (false, None, None, None)
+    );
     let next = m.next.as_ref().unwrap();
     assert!(next.mine);
     assert_eq!(next.title.as_deref(), Some("uma on Microscope"));
@@ -248,5 +384,8 @@ fn overview_shows_current_and_next_and_hides_others_details_from_users() {
     f.sign_in_as("uma");
     let later = f.station.overview().unwrap();
     assert!(later.instruments[0].current.as_ref().unwrap().mine);
-    assert_eq!(later.instruments[0].next.as_ref().unwrap().starts_at, t("2026-11-30T11:00:00Z"));
+    assert_eq!(
+        later.instruments[0].next.as_ref().unwrap().starts_at,
+        t("2026-11-30T11:00:00Z")
+    );
 }

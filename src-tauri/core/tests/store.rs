@@ -12,14 +12,22 @@ fn migrations_apply_from_zero_on_a_fresh_file() {
     let path = dir.path().join("nested/folder/station.sqlite3");
     let store = Store::open(&path).unwrap();
     let c = store.conn();
-    let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(version, MIGRATIONS.len() as i64);
     assert_eq!(version, schema_version());
-    let app_id: i64 = c.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
+    let app_id: i64 = c
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(app_id, APPLICATION_ID);
-    let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    let fk: i64 = c
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(fk, 1, "foreign keys must be on");
-    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
     let mut tables: Vec<String> = c
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
@@ -31,7 +39,15 @@ fn migrations_apply_from_zero_on_a_fresh_file() {
     tables.retain(|t| !t.starts_with("sqlite_"));
     assert_eq!(
         tables,
-        ["accounts", "events", "login_throttle", "order_lines", "orders", "services", "settings"]
+        [
+            "accounts",
+            "events",
+            "login_throttle",
+            "order_lines",
+            "orders",
+            "services",
+            "settings"
+        ]
     );
 }
 
@@ -57,13 +73,20 @@ fn a_database_from_a_newer_version_is_refused_clearly() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
     }
-    let err = Station::open(&path, Arc::new(ManualClock::new(t("2026-01-01T00:00:00Z")))).unwrap_err();
+    let err =
+        Station::open(&path, Arc::new(ManualClock::new(t("2026-01-01T00:00:00Z")))).unwrap_err();
     assert_eq!(err.code, ErrorCode::DatabaseTooNew);
-    assert!(err.message.contains("newer version of Interlock Station"), "{}", err.message);
+    assert!(
+        err.message.contains("newer version of Interlock Station"),
+        "{}",
+        err.message
+    );
     assert!(err.message.contains("schema 99"), "{}", err.message);
     // Nothing was changed: the version is still the newer one.
     let c = rusqlite::Connection::open(&path).unwrap();
-    let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let v: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(v, 99);
 }
 
@@ -71,13 +94,24 @@ fn a_database_from_a_newer_version_is_refused_clearly() {
 fn a_file_that_is_not_a_database_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("station.sqlite3");
-    std::fs::write(&path, b"this is certainly not an sqlite database, just some text that is long enough").unwrap();
+    std::fs::write(
+        &path,
+        b"this is certainly not an sqlite database, just some text that is long enough",
+    )
+    .unwrap();
     let err = Store::open(&path).unwrap_err();
     assert_eq!(err.code, ErrorCode::DatabaseCorrupt);
-    assert!(err.message.contains("damaged or is not an Interlock Station database"), "{}", err.message);
+    assert!(
+        err.message
+            .contains("damaged or is not an Interlock Station database"),
+        "{}",
+        err.message
+    );
     assert!(err.message.contains(&path.display().to_string()));
     // The file is left as it was, for recovery.
-    assert!(std::fs::read(&path).unwrap().starts_with(b"this is certainly"));
+    assert!(std::fs::read(&path)
+        .unwrap()
+        .starts_with(b"this is certainly"));
 }
 
 #[test]
@@ -86,7 +120,8 @@ fn another_programs_database_is_refused() {
     let path = dir.path().join("other.sqlite3");
     {
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY);").unwrap();
+        c.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY);")
+            .unwrap();
     }
     let err = Store::open(&path).unwrap_err();
     assert_eq!(err.code, ErrorCode::DatabaseCorrupt);

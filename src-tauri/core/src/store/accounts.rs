@@ -24,7 +24,11 @@ fn read(r: &Row<'_>) -> rusqlite::Result<AccountRow> {
             username: r.get(1)?,
             display_name: r.get(2)?,
             role: Role::parse(&role).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+                rusqlite::Error::FromSqlConversionFailure(
+                    3,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
             })?,
             active: r.get(4)?,
             created_at: from_ms(r.get(5)?),
@@ -70,7 +74,11 @@ pub fn insert(
 
 pub fn get(conn: &Connection, id: &str) -> CoreResult<Option<AccountRow>> {
     Ok(conn
-        .query_row(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"), [id], read)
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"),
+            [id],
+            read,
+        )
         .optional()?)
 }
 
@@ -89,7 +97,9 @@ pub fn list(conn: &Connection) -> CoreResult<Vec<Account>> {
         "SELECT {COLUMNS} FROM accounts ORDER BY display_name COLLATE NOCASE, username"
     ))?;
     let rows = stmt.query_map([], read)?;
-    Ok(rows.map(|r| r.map(|a| a.account)).collect::<Result<_, _>>()?)
+    Ok(rows
+        .map(|r| r.map(|a| a.account))
+        .collect::<Result<_, _>>()?)
 }
 
 pub fn update(
@@ -107,7 +117,12 @@ pub fn update(
     Ok(())
 }
 
-pub fn set_password_hash(conn: &Connection, id: &str, hash: &str, now: Timestamp) -> CoreResult<()> {
+pub fn set_password_hash(
+    conn: &Connection,
+    id: &str,
+    hash: &str,
+    now: Timestamp,
+) -> CoreResult<()> {
     conn.execute(
         "UPDATE accounts SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, hash, to_ms(now)],

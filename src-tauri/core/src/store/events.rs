@@ -46,8 +46,15 @@ pub fn insert(conn: &Connection, e: &EventRow<'_>, now: Timestamp) -> CoreResult
                              created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         params![
-            e.id, e.service_id, e.user_id, e.title, to_ms(e.starts_at), to_ms(e.ends_at),
-            e.order_id, e.line_id, to_ms(now)
+            e.id,
+            e.service_id,
+            e.user_id,
+            e.title,
+            to_ms(e.starts_at),
+            to_ms(e.ends_at),
+            e.order_id,
+            e.line_id,
+            to_ms(now)
         ],
     )?;
     Ok(())
@@ -59,8 +66,15 @@ pub fn update(conn: &Connection, e: &EventRow<'_>, now: Timestamp) -> CoreResult
                            order_id = ?7, line_id = ?8, updated_at = ?9
          WHERE id = ?1",
         params![
-            e.id, e.service_id, e.user_id, e.title, to_ms(e.starts_at), to_ms(e.ends_at),
-            e.order_id, e.line_id, to_ms(now)
+            e.id,
+            e.service_id,
+            e.user_id,
+            e.title,
+            to_ms(e.starts_at),
+            to_ms(e.ends_at),
+            e.order_id,
+            e.line_id,
+            to_ms(now)
         ],
     )?;
     Ok(n == 1)
@@ -88,7 +102,10 @@ pub fn overlapping(
         "{SELECT} WHERE e.service_id = ?1 AND e.starts_at < ?3 AND e.ends_at > ?2
            AND (?4 IS NULL OR e.id <> ?4) ORDER BY e.starts_at"
     ))?;
-    let rows = stmt.query_map(params![service_id, to_ms(start), to_ms(end), except_id], read)?;
+    let rows = stmt.query_map(
+        params![service_id, to_ms(start), to_ms(end), except_id],
+        read,
+    )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -102,7 +119,11 @@ pub fn list(conn: &Connection, user_id: Option<&str>) -> CoreResult<Vec<Event>> 
 }
 
 /// The booking running at `now` on a service, if any.
-pub fn current_on_service(conn: &Connection, service_id: &str, now: Timestamp) -> CoreResult<Option<Event>> {
+pub fn current_on_service(
+    conn: &Connection,
+    service_id: &str,
+    now: Timestamp,
+) -> CoreResult<Option<Event>> {
     Ok(conn
         .query_row(
             &format!(
@@ -116,7 +137,11 @@ pub fn current_on_service(conn: &Connection, service_id: &str, now: Timestamp) -
 }
 
 /// The first booking on a service that starts after `now`.
-pub fn next_on_service(conn: &Connection, service_id: &str, now: Timestamp) -> CoreResult<Option<Event>> {
+pub fn next_on_service(
+    conn: &Connection,
+    service_id: &str,
+    now: Timestamp,
+) -> CoreResult<Option<Event>> {
     Ok(conn
         .query_row(
             &format!(
@@ -129,9 +154,17 @@ pub fn next_on_service(conn: &Connection, service_id: &str, now: Timestamp) -> C
 }
 
 pub fn count_for_service(conn: &Connection, service_id: &str) -> CoreResult<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM events WHERE service_id = ?1", [service_id], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT count(*) FROM events WHERE service_id = ?1",
+        [service_id],
+        |r| r.get(0),
+    )?)
 }
 
 pub fn count_for_user(conn: &Connection, user_id: &str) -> CoreResult<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM events WHERE user_id = ?1", [user_id], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT count(*) FROM events WHERE user_id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )?)
 }

@@ -15,10 +15,18 @@ pub fn get(conn: &Connection, username: &str) -> CoreResult<Throttle> {
         .query_row(
             "SELECT failures, paused_until FROM login_throttle WHERE username = ?1",
             [username],
-            |r| Ok(Throttle { failures: r.get(0)?, paused_until_ms: r.get(1)? }),
+            |r| {
+                Ok(Throttle {
+                    failures: r.get(0)?,
+                    paused_until_ms: r.get(1)?,
+                })
+            },
         )
         .optional()?
-        .unwrap_or(Throttle { failures: 0, paused_until_ms: None }))
+        .unwrap_or(Throttle {
+            failures: 0,
+            paused_until_ms: None,
+        }))
 }
 
 pub fn put(conn: &Connection, username: &str, t: Throttle) -> CoreResult<()> {

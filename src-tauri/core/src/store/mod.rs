@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 pub const APPLICATION_ID: i64 = 0x494C_5354;
 
 /// Numbered migrations, applied in order; `PRAGMA user_version` counts how many have run.
-pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
 
 pub fn schema_version() -> i64 {
     MIGRATIONS.len() as i64
@@ -60,9 +61,15 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path).map_err(|e| {
-            CoreError::new(ErrorCode::Database, format!("Cannot open {}: {e}", path.display()))
+            CoreError::new(
+                ErrorCode::Database,
+                format!("Cannot open {}: {e}", path.display()),
+            )
         })?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.prepare().map_err(|e| match e.code {
             ErrorCode::DatabaseCorrupt => corrupt(path, &e.message),
             _ => e,

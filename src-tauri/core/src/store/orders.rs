@@ -26,9 +26,9 @@ fn read(r: &Row<'_>) -> rusqlite::Result<OrderRow> {
 
 fn reference_taken(e: rusqlite::Error, reference: &str) -> CoreError {
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) => {
-            CoreError::conflict(format!("An order with reference '{reference}' already exists."))
-        }
+        Some(rusqlite::ErrorCode::ConstraintViolation) => CoreError::conflict(format!(
+            "An order with reference '{reference}' already exists."
+        )),
         _ => e.into(),
     }
 }
@@ -37,7 +37,13 @@ pub fn insert(conn: &Connection, row: &OrderRow, now: Timestamp) -> CoreResult<(
     conn.execute(
         "INSERT INTO orders (id, reference, customer, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        params![row.id, row.reference, row.customer, row.status.as_str(), to_ms(now)],
+        params![
+            row.id,
+            row.reference,
+            row.customer,
+            row.status.as_str(),
+            to_ms(now)
+        ],
     )
     .map_err(|e| reference_taken(e, &row.reference))?;
     Ok(())

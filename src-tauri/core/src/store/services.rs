@@ -75,8 +75,8 @@ pub fn get(conn: &Connection, id: &str) -> CoreResult<Option<Service>> {
 }
 
 pub fn list(conn: &Connection) -> CoreResult<Vec<Service>> {
-    let mut stmt =
-        conn.prepare("SELECT id, name, description, tags FROM services ORDER BY name COLLATE NOCASE")?;
+    let mut stmt = conn
+        .prepare("SELECT id, name, description, tags FROM services ORDER BY name COLLATE NOCASE")?;
     let rows = stmt.query_map([], read)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

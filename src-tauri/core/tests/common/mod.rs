@@ -36,7 +36,11 @@ impl Fixture {
             })
             .unwrap();
         station.sign_in("admin", ADMIN_PW).unwrap();
-        Fixture { dir, station, clock }
+        Fixture {
+            dir,
+            station,
+            clock,
+        }
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
@@ -68,7 +72,13 @@ impl Fixture {
             .unwrap()
     }
 
-    pub fn event_input(&self, service: &Service, user: &Account, start: &str, end: &str) -> EventInput {
+    pub fn event_input(
+        &self,
+        service: &Service,
+        user: &Account,
+        start: &str,
+        end: &str,
+    ) -> EventInput {
         EventInput {
             service_id: service.id.clone(),
             user_id: user.id.clone(),
@@ -81,7 +91,9 @@ impl Fixture {
     }
 
     pub fn event(&self, service: &Service, user: &Account, start: &str, end: &str) -> Event {
-        self.station.create_event(self.event_input(service, user, start, end)).unwrap()
+        self.station
+            .create_event(self.event_input(service, user, start, end))
+            .unwrap()
     }
 
     pub fn sign_in_as(&self, username: &str) {

@@ -1,0 +1,26 @@
+# Interlock Station: the two commands are `make run` and `make test`; each installs what is missing.
+.PHONY: run test setup ui build bindings demo clean-data
+
+DATA_DIR ?=
+RUN_ARGS := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
+
+setup:
+	@scripts/setup.sh
+
+ui: setup
+	npm run --silent ui:build
+
+build: ui
+	cargo build
+
+## Opens the app on the default database in the OS app-data folder (DATA_DIR=... to use another).
+run: build
+	./target/debug/interlock-station $(RUN_ARGS)
+
+## Runs every check and test; ends with a line counting passed and failed tests.
+test: setup
+	@scripts/test-all.sh
+
+## Regenerates ui/src/lib/ipc/bindings.ts from the Rust commands and types.
+bindings:
+	UPDATE_BINDINGS=1 cargo test --lib -p interlock-station committed_bindings

@@ -1,0 +1,150 @@
+// Drives the real Interlock Station window through tauri-driver (WebKitWebDriver) for the
+// end-to-end tests: starts tauri-driver on a free port, opens the app on a throwaway data folder,
+// finds elements by data-testid, and saves screenshots into tests/e2e/artifacts/screenshots.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Builder, By, until } from 'selenium-webdriver';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '../..');
+export const appBinary = path.join(repoRoot, 'target/debug/interlock-station');
+export const screenshotDir = path.join(here, 'artifacts/screenshots');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`tauri-driver did not listen on ${port} within ${ms} ms`);
+}
+
+function tauriDriverPath() {
+  const cargoBin = path.join(os.homedir(), '.cargo/bin/tauri-driver');
+  return process.env.TAURI_DRIVER ?? cargoBin;
+}
+
+export function newDataDir() {
+  return mkdtempSync(path.join(os.tmpdir(), 'interlock-e2e-'));
+}
+
+/** Starts tauri-driver and opens the app on `dataDir`. Returns { driver, stop }. */
+export async function openApp(dataDir) {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const child = spawn(tauriDriverPath(), ['--port', String(port), '--native-port', String(nativePort)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitForPort(port, 15000);
+  const driver = await new Builder()
+    .usingServer(`http://127.0.0.1:${port}/`)
+    .withCapabilities({
+      browserName: 'wry',
+      'tauri:options': { application: appBinary, args: ['--data-dir', dataDir] },
+    })
+    .build();
+  const stop = async () => {
+    try { await driver.quit(); } catch { /* window already gone */ }
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+  };
+  return { driver, stop };
+}
+
+export const byTestId = (id) => By.css(`[data-testid="${id}"]`);
+
+export async function find(driver, id, ms = 15000) {
+  const el = await driver.wait(until.elementLocated(byTestId(id)), ms, `no element [data-testid="${id}"]`);
+  await driver.wait(until.elementIsVisible(el), ms, `[data-testid="${id}"] is not visible`);
+  return el;
+}
+
+export async function findAll(driver, id) {
+  return driver.findElements(byTestId(id));
+}
+
+export async function text(driver, id) {
+  return (await find(driver, id)).getText();
+}
+
+export async function click(driver, id) {
+  await (await find(driver, id)).click();
+}
+
+/** Types into a text field like a person would (clears it first). */
+export async function type(driver, id, value) {
+  const el = await find(driver, id);
+  await el.clear();
+  await el.sendKeys(value);
+}
+
+/** Sets a field the keyboard cannot easily fill (datetime-local, select) and fires its events. */
+export async function setValue(driver, id, value) {
+  const el = await find(driver, id);
+  await driver.executeScript(
+    `const el = arguments[0];
+     el.value = arguments[1];
+     el.dispatchEvent(new Event('input', { bubbles: true }));
+     el.dispatchEvent(new Event('change', { bubbles: true }));`,
+    el, value,
+  );
+}
+
+/** Chooses the option of a <select> whose visible label contains `label`. */
+export async function selectByLabel(driver, id, label) {
+  const el = await find(driver, id);
+  const ok = await driver.executeScript(
+    `const el = arguments[0];
+     const opt = [...el.options].find(o => o.textContent.includes(arguments[1]));
+     if (!opt) return false;
+     el.value = opt.value;
+     el.dispatchEvent(new Event('input', { bubbles: true }));
+     el.dispatchEvent(new Event('change', { bubbles: true }));
+     return true;`,
+    el, label,
+  );
+  if (!ok) throw new Error(`no option containing "${label}" in [data-testid="${id}"]`);
+}
+
+/** Waits until `fn` returns a truthy value (polling), or fails with `what`. */
+export async function waitFor(driver, fn, what, ms = 10000) {
+  return driver.wait(async () => { try { return await fn(); } catch { return false; } }, ms, what);
+}
+
+/** Saves a screenshot after the page has painted the latest DOM change. */
+export async function screenshot(driver, name) {
+  await driver.executeAsyncScript(
+    'const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));',
+  );
+  mkdirSync(screenshotDir, { recursive: true });
+  writeFileSync(path.join(screenshotDir, `${name}.png`), await driver.takeScreenshot(), 'base64');
+}
+
+/** A local wall-clock time `minutes` from now, as a datetime-local input value. */
+export function localInput(minutesFromNow) {
+  const d = new Date(Date.now() + minutesFromNow * 60000);
+  d.setSeconds(0, 0);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

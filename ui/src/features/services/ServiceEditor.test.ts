@@ -1,0 +1,117 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import ServiceEditor from './ServiceEditor.svelte';
+import { fail, fakeBackend } from '../../test/ipc';
+import type { Service, ServiceInput } from '../../lib/ipc';
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+function echoService(args: Record<string, unknown>): Service {
+  const input = args.input as ServiceInput;
+  return { id: 'svc-1', ...input, interlock: null };
+}
+
+async function setValue(testid: string, value: string) {
+  await fireEvent.input(screen.getByTestId(testid), { target: { value } });
+}
+
+describe('ServiceEditor (Manual Tag Wizard)', () => {
+  it('sends has_interlock:10:0 when the wizard is set to 10/0', async () => {
+    const backend = fakeBackend({ create_service: echoService });
+    const onDone = vi.fn();
+    render(ServiceEditor, { props: { service: null, onDone, onCancel: vi.fn() } });
+
+    await setValue('service-name', 'Confocal LSM 980');
+    await setValue('service-description', 'Zeiss confocal, room 2.14');
+    await setValue('tag-input', 'confocal');
+    await fireEvent.click(screen.getByTestId('tag-add'));
+
+    expect(screen.queryByTestId('tag-interlock-lead')).toBeNull();
+    await fireEvent.click(screen.getByTestId('tag-interlock-enabled'));
+    expect((screen.getByTestId('tag-interlock-lead') as HTMLInputElement).value).toBe('5');
+    expect((screen.getByTestId('tag-interlock-post') as HTMLInputElement).value).toBe('30');
+    expect(screen.getByTestId('tag-interlock-preview').textContent).toBe('has_interlock');
+
+    await setValue('tag-interlock-lead', '10');
+    await setValue('tag-interlock-post', '0');
+    expect(screen.getByTestId('tag-interlock-preview').textContent).toBe('has_interlock:10:0');
+
+    await fireEvent.click(screen.getByTestId('service-save'));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+
+    expect(backend.callsTo('create_service')).toEqual([
+      {
+        input: {
+          name: 'Confocal LSM 980',
+          description: 'Zeiss confocal, room 2.14',
+          tags: ['confocal', 'has_interlock:10:0'],
+        },
+      },
+    ]);
+  });
+
+  it('parses an existing interlock tag and keeps a single one on save', async () => {
+    const backend = fakeBackend({ update_service: echoService });
+    const service: Service = {
+      id: 'svc-9',
+      name: 'FACS',
+      description: '',
+      tags: ['flow', 'has_interlock:15:45'],
+      interlock: { lead_minutes: 15, post_minutes: 45 },
+    };
+    render(ServiceEditor, { props: { service, onDone: vi.fn(), onCancel: vi.fn() } });
+
+    expect((screen.getByTestId('tag-interlock-enabled') as HTMLInputElement).checked).toBe(true);
+    expect((screen.getByTestId('tag-interlock-lead') as HTMLInputElement).value).toBe('15');
+    expect((screen.getByTestId('tag-interlock-post') as HTMLInputElement).value).toBe('45');
+    expect(screen.getAllByTestId('tag-chip').map((c) => c.dataset.tag)).toEqual(['flow', 'has_interlock:15:45']);
+
+    // Back to the defaults: the bare tag.
+    await setValue('tag-interlock-lead', '5');
+    await setValue('tag-interlock-post', '30');
+    await fireEvent.click(screen.getByTestId('service-save'));
+
+    await waitFor(() => expect(backend.callsTo('update_service')).toHaveLength(1));
+    expect(backend.callsTo('update_service')[0]).toEqual({
+      id: 'svc-9',
+      input: { name: 'FACS', description: '', tags: ['flow', 'has_interlock'] },
+    });
+  });
+
+  it('rejects bad tags and out-of-range minutes on the client', async () => {
+    const backend = fakeBackend({});
+    render(ServiceEditor, { props: { service: null, onDone: vi.fn(), onCancel: vi.fn() } });
+
+    await setValue('tag-input', 'two words');
+    await fireEvent.click(screen.getByTestId('tag-add'));
+    expect(screen.getByTestId('tag-error').textContent).toMatch(/only contain/);
+    expect(screen.queryAllByTestId('tag-chip')).toHaveLength(0);
+
+    await fireEvent.click(screen.getByTestId('tag-interlock-enabled'));
+    await setValue('tag-interlock-lead', '1441');
+    await fireEvent.click(screen.getByTestId('service-save'));
+    expect(screen.getByTestId('form-error').textContent).toMatch(/between 0 and 1440/);
+    expect(backend.calls).toHaveLength(0);
+  });
+
+  it('removing the interlock chip turns the wizard off', async () => {
+    fakeBackend({});
+    const service: Service = { id: 's', name: 'X', description: '', tags: ['has_interlock'], interlock: null };
+    render(ServiceEditor, { props: { service, onDone: vi.fn(), onCancel: vi.fn() } });
+    await fireEvent.click(screen.getByTestId('tag-remove'));
+    expect((screen.getByTestId('tag-interlock-enabled') as HTMLInputElement).checked).toBe(false);
+    expect(screen.queryAllByTestId('tag-chip')).toHaveLength(0);
+  });
+
+  it('shows the backend message in form-error', async () => {
+    fakeBackend({ create_service: () => fail('CONFLICT', 'A service named "FACS" already exists.') });
+    render(ServiceEditor, { props: { service: null, onDone: vi.fn(), onCancel: vi.fn() } });
+    await setValue('service-name', 'FACS');
+    await fireEvent.click(screen.getByTestId('service-save'));
+    expect((await screen.findByTestId('form-error')).textContent).toBe('A service named "FACS" already exists.');
+  });
+});

@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import App from '../../App.svelte';
+import { fail, fakeBackend, session } from '../../test/ipc';
+import type { AppStatus, SessionInfo, StationOverview } from '../../lib/ipc';
+
+afterEach(() => {
+  vi.useRealTimers();
+  cleanup();
+  clearMocks();
+});
+
+const ready: AppStatus = { state: 'ready', error: null, database_path: '/data/station.db', version: '0.1.0' };
+const overview: StationOverview = { now: '2026-11-29T08:00:00Z', instruments: [] };
+
+describe('Shell', () => {
+  it('signs out on idle: the poll finds no session and shows the notice', async () => {
+    vi.useFakeTimers();
+    let current: SessionInfo | null = session({ role: 'instrument_user' }, 7);
+    const backend = fakeBackend({
+      app_status: () => ready,
+      current_session: () => current,
+      station_overview: () => overview,
+      touch_session: () => null,
+    });
+    render(App);
+    await vi.waitFor(() => screen.getByTestId('station-screen'));
+
+    current = null;
+    await vi.advanceTimersByTimeAsync(15_000);
+
+    await vi.waitFor(() =>
+      expect(screen.getByTestId('signin-notice').textContent).toBe(
+        'You were signed out after 7 minutes without activity.',
+      ),
+    );
+    // Polling itself is not activity.
+    expect(backend.callsTo('touch_session')).toHaveLength(0);
+  });
+
+  it('touches the session on activity at most once every 20 s', async () => {
+    vi.useFakeTimers();
+    const backend = fakeBackend({
+      app_status: () => ready,
+      current_session: () => session({ role: 'instrument_user' }),
+      station_overview: () => overview,
+      touch_session: () => null,
+    });
+    render(App);
+    await vi.waitFor(() => screen.getByTestId('station-screen'));
+
+    await vi.advanceTimersByTimeAsync(21_000);
+    await fireEvent.keyDown(window, { key: 'a' });
+    await fireEvent.pointerDown(document.body);
+    await fireEvent.keyDown(window, { key: 'b' });
+    expect(backend.callsTo('touch_session')).toHaveLength(1);
+
+    await vi.advanceTimersByTimeAsync(20_000);
+    await fireEvent.pointerDown(document.body);
+    expect(backend.callsTo('touch_session')).toHaveLength(2);
+  });
+
+  it('switch user: a failure keeps the current user, success replaces the session', async () => {
+    const staffSession = session({ id: 'acc-2', username: 'sam', display_name: 'Sam Staff', role: 'facility_staff' });
+    const backend = fakeBackend({
+      app_status: () => ready,
+      current_session: () => session({ display_name: 'Ivan User', role: 'instrument_user' }),
+      station_overview: () => overview,
+      sign_in: (args) =>
+        args.password === 'right-password' ? staffSession : fail('SIGN_IN_FAILED', 'Wrong username or password.'),
+    });
+    render(App);
+    await screen.findByTestId('station-screen');
+
+    await fireEvent.click(screen.getByTestId('switch-user'));
+    const dialog = screen.getByTestId('switch-user-dialog');
+    expect(dialog.textContent).toContain('Staff can step in at the station; the current user is signed out.');
+
+    await fireEvent.input(screen.getByTestId('switch-username'), { target: { value: 'sam' } });
+    await fireEvent.input(screen.getByTestId('switch-password'), { target: { value: 'wrong' } });
+    await fireEvent.click(screen.getByTestId('switch-submit'));
+    expect((await screen.findByTestId('switch-error')).textContent).toBe('Wrong username or password.');
+    expect(screen.getByTestId('session-user').textContent).toContain('Ivan User');
+
+    await fireEvent.input(screen.getByTestId('switch-password'), { target: { value: 'right-password' } });
+    await fireEvent.click(screen.getByTestId('switch-submit'));
+    await waitFor(() => expect(screen.queryByTestId('switch-user-dialog')).toBeNull());
+    expect(screen.getByTestId('session-user').textContent).toContain('Sam Staff');
+    expect(screen.getByTestId('session-user').textContent).toContain('Facility staff');
+    expect(screen.getByTestId('nav-services')).toBeTruthy();
+    expect(screen.queryByTestId('nav-accounts')).toBeNull();
+    expect(backend.callsTo('sign_in').at(-1)).toEqual({ username: 'sam', password: 'right-password' });
+  });
+});

@@ -1,0 +1,47 @@
+// Test helper: a typed fake backend on top of Tauri's mockIPC.
+import { mockIPC } from '@tauri-apps/api/mocks';
+import type { CoreError, SessionInfo, Account } from '../lib/ipc';
+
+export type Handler = (args: Record<string, unknown>) => unknown;
+
+export interface FakeBackend {
+  calls: { cmd: string; args: Record<string, unknown> }[];
+  callsTo(cmd: string): Record<string, unknown>[];
+}
+
+/** Thrown from a handler, makes the command fail the way Rust does ({ code, message }). */
+export function fail(code: CoreError['code'], message: string): never {
+  throw { code, message } satisfies CoreError;
+}
+
+/** Installs handlers by command name; unknown commands fail loudly so tests notice. */
+export function fakeBackend(handlers: Record<string, Handler>): FakeBackend {
+  const calls: FakeBackend['calls'] = [];
+  mockIPC((cmd, payload) => {
+    const args = (payload ?? {}) as Record<string, unknown>;
+    calls.push({ cmd, args });
+    const handler = handlers[cmd];
+    if (!handler) throw { code: 'INTERNAL', message: `unexpected command ${cmd}` } satisfies CoreError;
+    return handler(args);
+  });
+  return {
+    calls,
+    callsTo: (cmd) => calls.filter((c) => c.cmd === cmd).map((c) => c.args),
+  };
+}
+
+export function account(overrides: Partial<Account> = {}): Account {
+  return {
+    id: 'acc-1',
+    username: 'alice',
+    display_name: 'Alice Admin',
+    role: 'administrator',
+    active: true,
+    created_at: '2026-01-01T00:00:00Z',
+    ...overrides,
+  };
+}
+
+export function session(overrides: Partial<Account> = {}, idle = 15): SessionInfo {
+  return { account: account(overrides), signed_in_at: '2026-01-01T08:00:00Z', idle_timeout_minutes: idle };
+}
