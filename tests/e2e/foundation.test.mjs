@@ -88,7 +88,7 @@ test('first run, staff set-up, and an instrument user sees only their own bookin
   await screenshot(driver, '03-service-editor-tag-wizard');
   await click(driver, 'service-save');
   const row = await find(driver, 'service-row');
-  assert.match(await row.getText(), /has_interlock:10:15/);
+  assert.match(await row.getText(), /opens 10 min before, closes 15 min after/);
   // A second service without interlock, for contrast on the station screen.
   await click(driver, 'service-new');
   await type(driver, 'service-name', 'Sequencer');

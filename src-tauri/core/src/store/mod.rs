@@ -81,14 +81,12 @@ impl Store {
         let c = &self.conn;
         c.busy_timeout(std::time::Duration::from_secs(5))?;
         // Reading the header first turns "file is not a database" into a clear error early.
-        let app_id: i64 = c
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| corrupt(&self.path, e))?;
+        let app_id: i64 = c.query_row("PRAGMA application_id", [], |r| r.get(0))?;
         let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let has_tables: bool =
             c.query_row("SELECT count(*) > 0 FROM sqlite_schema", [], |r| r.get(0))?;
         if app_id != APPLICATION_ID && (app_id != 0 || (has_tables && version == 0)) {
-            return Err(corrupt(&self.path, "it belongs to another program"));
+            return Err(corrupt(&self.path, "it belongs to another program").into());
         }
         if version > schema_version() {
             return Err(CoreError::new(
@@ -100,18 +98,17 @@ impl Store {
                     self.path.display(),
                     schema_version()
                 ),
-            ));
+            )
+            .into());
         }
-        let check: String = c
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(|e| corrupt(&self.path, e))?;
+        let check: String = c.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         if check != "ok" {
-            return Err(corrupt(&self.path, check));
+            return Err(corrupt(&self.path, check).into());
         }
         c.pragma_update(None, "journal_mode", "WAL")?;
         c.pragma_update(None, "foreign_keys", true)?;
         c.pragma_update(None, "synchronous", "NORMAL")?;
-        self.migrate(version)
+        Ok(self.migrate(version)?)
     }
 
     fn migrate(&mut self, from: i64) -> CoreResult<()> {
@@ -139,6 +136,31 @@ impl Store {
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
+}
+
+/// Opening distinguishes raw SQLite failures (to be named with the file's path) from our own.
+enum OpenError {
+    Sqlite(rusqlite::Error),
+    Core(CoreError),
+}
+
+impl From<rusqlite::Error> for OpenError {
+    fn from(e: rusqlite::Error) -> Self {
+        OpenError::Sqlite(e)
+    }
+}
+
+impl From<CoreError> for OpenError {
+    fn from(e: CoreError) -> Self {
+        OpenError::Core(e)
+    }
+}
+
+fn is_corrupt(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt)
+    )
 }
 
 pub fn to_ms(t: Timestamp) -> i64 {
