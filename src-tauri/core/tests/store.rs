@@ -108,6 +108,12 @@ fn a_file_that_is_not_a_database_is_refused_clearly() {
         err.message
     );
     assert!(err.message.contains(&path.display().to_string()));
+    assert_eq!(
+        err.message.matches("damaged").count(),
+        1,
+        "said once: {}",
+        err.message
+    );
     // The file is left as it was, for recovery.
     assert!(std::fs::read(&path)
         .unwrap()

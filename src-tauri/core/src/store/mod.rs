@@ -70,14 +70,15 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         };
-        store.prepare().map_err(|e| match e.code {
-            ErrorCode::DatabaseCorrupt => corrupt(path, &e.message),
-            _ => e,
+        store.prepare().map_err(|e| match e {
+            OpenError::Core(e) => e,
+            OpenError::Sqlite(e) if is_corrupt(&e) => corrupt(path, e),
+            OpenError::Sqlite(e) => e.into(),
         })?;
         Ok(store)
     }
 
-    fn prepare(&mut self) -> CoreResult<()> {
+    fn prepare(&mut self) -> Result<(), OpenError> {
         let c = &self.conn;
         c.busy_timeout(std::time::Duration::from_secs(5))?;
         // Reading the header first turns "file is not a database" into a clear error early.
