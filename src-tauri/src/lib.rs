@@ -8,6 +8,7 @@ pub mod paths;
 pub mod state;
 
 use clap::Parser;
+use interlock_core::secrets::KeyringStore;
 use interlock_core::{Station, SystemClock};
 use paths::StationPaths;
 use state::AppState;
@@ -95,7 +96,12 @@ pub fn run(cli: Cli) -> i32 {
     let _log_guard = logging::init(&paths.log_dir);
     tracing::info!(data_dir = %paths.data_dir.display(), version = env!("CARGO_PKG_VERSION"), "starting Interlock Station");
 
-    let station = Station::open(&paths.database(), Arc::new(SystemClock)).map(Arc::new);
+    let station = Station::open(
+        &paths.database(),
+        Arc::new(SystemClock),
+        Arc::new(KeyringStore::new()),
+    )
+    .map(Arc::new);
     if let Err(e) = &station {
         tracing::error!(
             code = e.code.as_str(),

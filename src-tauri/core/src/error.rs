@@ -35,6 +35,10 @@ pub enum ErrorCode {
     DatabaseCorrupt,
     /// Any other database failure (disk full, permissions...).
     Database,
+    /// The OS keyring is locked or refused access.
+    KeyringLocked,
+    /// The OS keyring cannot be reached (no Secret Service, platform failure).
+    KeyringUnavailable,
     /// A failure inside the app that is not the user's doing.
     Internal,
 }
@@ -56,6 +60,8 @@ impl ErrorCode {
             ErrorCode::DatabaseTooNew => "DATABASE_TOO_NEW",
             ErrorCode::DatabaseCorrupt => "DATABASE_CORRUPT",
             ErrorCode::Database => "DATABASE",
+            ErrorCode::KeyringLocked => "KEYRING_LOCKED",
+            ErrorCode::KeyringUnavailable => "KEYRING_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }

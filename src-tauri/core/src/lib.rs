@@ -3,13 +3,21 @@
 //! rule is tested here without a window, and the app and CLI are thin shells over [`Station`].
 
 pub mod clock;
+pub mod delivery;
 pub mod error;
 pub mod model;
+pub mod outbox;
 pub mod password;
+pub mod payload;
 pub mod roles;
+pub mod secrets;
+pub mod sensitive;
+pub mod signing;
 pub mod station;
+pub mod station_webhooks;
 pub mod store;
 pub mod tags;
+pub mod webhook;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{CoreError, CoreResult, ErrorCode};

@@ -192,3 +192,28 @@ pub struct StationOverview {
     pub now: Timestamp,
     pub instruments: Vec<StationInstrument>,
 }
+
+/// One logged webhook request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct DeliveryAttempt {
+    pub id: String,
+    pub outbox_id: Option<String>,
+    pub webhook_id: Option<String>,
+    pub webhook_name: String,
+    /// "event/create"
+    pub action: String,
+    pub verb: String,
+    pub url: String,
+    pub attempt: u32,
+    #[specta(type = String)]
+    pub attempted_at: Timestamp,
+    pub duration_ms: u32,
+    pub status: Option<u16>,
+    pub error_class: Option<crate::delivery::ErrorClass>,
+    pub error: Option<String>,
+    pub response_excerpt: String,
+    /// delivered, retrying, failed, or test
+    pub outcome: String,
+    #[specta(type = Option<String>)]
+    pub next_attempt_at: Option<Timestamp>,
+}

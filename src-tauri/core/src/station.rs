@@ -6,14 +6,18 @@
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::model::*;
+use crate::outbox;
 use crate::password::{
     hash_password, validate_new_password, verify_against_dummy, verify_password,
 };
+use crate::payload::SystemKeys;
 use crate::roles::{require, Permission, Role};
+use crate::secrets::SecretStore;
 use crate::store::{
     self, accounts, events, login_throttle, order_lines, orders, services, settings, Store,
 };
 use crate::tags::normalize_tags;
+use crate::webhook::{Action, ActionSubtype, ActionType};
 use jiff::{SignedDuration, Timestamp};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -35,8 +39,11 @@ struct ActiveSession {
 
 pub struct Station {
     store: Mutex<Store>,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     session: Mutex<Option<ActiveSession>>,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    /// Woken whenever deliveries are written to the outbox, so the worker sends them at once.
+    pub(crate) outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Station {
@@ -45,11 +52,11 @@ impl std::fmt::Debug for Station {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn trimmed(value: &str, what: &str, max: usize, required: bool) -> CoreResult<String> {
+pub(crate) fn trimmed(value: &str, what: &str, max: usize, required: bool) -> CoreResult<String> {
     let v = value.trim();
     if required && v.is_empty() {
         return Err(CoreError::validation(format!("{what} is required.")));
@@ -82,13 +89,24 @@ fn format_local(t: Timestamp) -> String {
 }
 
 impl Station {
-    /// Opens the station database at `path`.
-    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> CoreResult<Station> {
+    /// Opens the station database at `path`; credentials go to `secrets` (the OS keyring).
+    pub fn open(
+        path: &Path,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<dyn SecretStore>,
+    ) -> CoreResult<Station> {
         Ok(Station {
             store: Mutex::new(Store::open(path)?),
             clock,
             session: Mutex::new(None),
+            secrets,
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
         })
+    }
+
+    /// Notified whenever new deliveries are waiting in the outbox.
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_signal.clone()
     }
 
     pub fn now(&self) -> Timestamp {
@@ -99,7 +117,7 @@ impl Station {
         lock(&self.store).path().to_path_buf()
     }
 
-    fn store(&self) -> MutexGuard<'_, Store> {
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.store)
     }
 
@@ -501,7 +519,9 @@ impl Station {
         let id = store::new_id();
         events::insert(&tx, &event_row(&id, &title, &input), self.now())?;
         let event = events::get(&tx, &id)?.ok_or_else(|| CoreError::not_found("The event"))?;
+        let queued = enqueue_event(&tx, ActionSubtype::Create, &event, self.now())?;
         tx.commit()?;
+        self.signal_outbox(queued);
         Ok(event)
     }
 
@@ -513,16 +533,28 @@ impl Station {
         let title = self.validate_event(&tx, Some(id), &input)?;
         events::update(&tx, &event_row(id, &title, &input), self.now())?;
         let event = events::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The event"))?;
+        let queued = enqueue_event(&tx, ActionSubtype::Update, &event, self.now())?;
         tx.commit()?;
+        self.signal_outbox(queued);
         Ok(event)
     }
 
     pub fn delete_event(&self, id: &str) -> CoreResult<()> {
         self.actor(Permission::ManageSchedule)?;
-        if !events::delete(self.store().conn(), id)? {
-            return Err(CoreError::not_found("The event"));
-        }
+        let mut store = self.store();
+        let tx = store.conn_mut().transaction()?;
+        let event = events::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The event"))?;
+        let queued = enqueue_event(&tx, ActionSubtype::Delete, &event, self.now())?;
+        events::delete(&tx, id)?;
+        tx.commit()?;
+        self.signal_outbox(queued);
         Ok(())
+    }
+
+    pub(crate) fn signal_outbox(&self, queued: usize) {
+        if queued > 0 {
+            self.outbox_signal.notify_one();
+        }
     }
 
     // ---- orders ----------------------------------------------------------------------------
@@ -606,15 +638,28 @@ impl Station {
             order_lines::delete(&tx, &old.id)?;
         }
         let order = full_order(&tx, row)?;
+        let subtype = if id.is_some() {
+            ActionSubtype::Update
+        } else {
+            ActionSubtype::Create
+        };
+        let queued = enqueue_order(&tx, subtype, &order, now)?;
         tx.commit()?;
+        self.signal_outbox(queued);
         Ok(order)
     }
 
     pub fn delete_order(&self, id: &str) -> CoreResult<()> {
         self.actor(Permission::ManageSchedule)?;
-        if !orders::delete(self.store().conn(), id)? {
-            return Err(CoreError::not_found("The order"));
-        }
+        let now = self.now();
+        let mut store = self.store();
+        let tx = store.conn_mut().transaction()?;
+        let row = orders::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The order"))?;
+        let order = full_order(&tx, row)?;
+        let queued = enqueue_order(&tx, ActionSubtype::Delete, &order, now)?;
+        orders::delete(&tx, id)?;
+        tx.commit()?;
+        self.signal_outbox(queued);
         Ok(())
     }
 
@@ -659,7 +704,54 @@ impl Station {
     }
 }
 
-fn idle_timeout(conn: &rusqlite::Connection) -> CoreResult<u32> {
+/// Queues the event webhooks for one event change (inside the caller's transaction).
+fn enqueue_event(
+    conn: &rusqlite::Connection,
+    subtype: ActionSubtype,
+    e: &Event,
+    now: Timestamp,
+) -> CoreResult<usize> {
+    let keys = SystemKeys {
+        order_id: e.order_id.clone(),
+        subject_id: Some(e.id.clone()),
+    };
+    outbox::enqueue(
+        conn,
+        Action::new(ActionType::Event, subtype),
+        Some(&e.service_id),
+        &keys,
+        now,
+    )
+}
+
+/// Queues the order webhooks for one order change: once per line item, or once without a line
+/// (to webhooks for all services) when the order has none.
+fn enqueue_order(
+    conn: &rusqlite::Connection,
+    subtype: ActionSubtype,
+    o: &Order,
+    now: Timestamp,
+) -> CoreResult<usize> {
+    let action = Action::new(ActionType::Order, subtype);
+    if o.lines.is_empty() {
+        let keys = SystemKeys {
+            order_id: Some(o.id.clone()),
+            subject_id: None,
+        };
+        return outbox::enqueue(conn, action, None, &keys, now);
+    }
+    let mut queued = 0;
+    for line in &o.lines {
+        let keys = SystemKeys {
+            order_id: Some(o.id.clone()),
+            subject_id: Some(line.id.clone()),
+        };
+        queued += outbox::enqueue(conn, action, Some(&line.service_id), &keys, now)?;
+    }
+    Ok(queued)
+}
+
+pub(crate) fn idle_timeout(conn: &rusqlite::Connection) -> CoreResult<u32> {
     Ok(settings::get(conn, IDLE_TIMEOUT_KEY)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_IDLE_TIMEOUT_MINUTES))

@@ -12,7 +12,7 @@ use std::sync::Arc;
 fn first_run_creates_exactly_one_administrator() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(t("2026-11-30T08:00:00Z")));
-    let s = Station::open(&dir.path().join("db.sqlite3"), clock).unwrap();
+    let s = Station::open(&dir.path().join("db.sqlite3"), clock, memory_secrets()).unwrap();
     assert!(s.setup_required().unwrap());
     let short = s.create_first_administrator(FirstAdministrator {
         username: "root".into(),

@@ -57,7 +57,7 @@ fn reopening_keeps_data_and_does_not_reapply_migrations() {
     f.service("Confocal", &["has_interlock"]);
     let path = f.db_path();
     drop(f.station);
-    let again = Station::open(&path, f.clock.clone()).unwrap();
+    let again = Station::open(&path, f.clock.clone(), memory_secrets()).unwrap();
     again.sign_in("admin", ADMIN_PW).unwrap();
     let services = again.list_services().unwrap();
     assert_eq!(services.len(), 1);
@@ -73,8 +73,12 @@ fn a_database_from_a_newer_version_is_refused_clearly() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
     }
-    let err =
-        Station::open(&path, Arc::new(ManualClock::new(t("2026-01-01T00:00:00Z")))).unwrap_err();
+    let err = Station::open(
+        &path,
+        Arc::new(ManualClock::new(t("2026-01-01T00:00:00Z"))),
+        memory_secrets(),
+    )
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::DatabaseTooNew);
     assert!(
         err.message.contains("newer version of Interlock Station"),

@@ -4,12 +4,15 @@
 //! file beside this one.
 
 pub mod accounts;
+pub mod delivery_attempts;
 pub mod events;
 pub mod login_throttle;
 pub mod order_lines;
 pub mod orders;
+pub mod outbox;
 pub mod services;
 pub mod settings;
+pub mod webhooks;
 
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use jiff::Timestamp;
@@ -20,8 +23,13 @@ use std::path::{Path, PathBuf};
 pub const APPLICATION_ID: i64 = 0x494C_5354;
 
 /// Numbered migrations, applied in order; `PRAGMA user_version` counts how many have run.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../migrations/0001_init.sql")),
+    (
+        "0002_webhooks",
+        include_str!("../../migrations/0002_webhooks.sql"),
+    ),
+];
 
 pub fn schema_version() -> i64 {
     MIGRATIONS.len() as i64

@@ -3,7 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod http;
+
 use interlock_core::model::*;
+use interlock_core::secrets::{MemoryStore, SecretStore};
 use interlock_core::{ManualClock, Role, Station};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -16,6 +19,12 @@ pub struct Fixture {
     pub dir: TempDir,
     pub station: Station,
     pub clock: Arc<ManualClock>,
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+/// Secrets in memory: for rule tests. The keyring tests use the real Secret Service.
+pub fn memory_secrets() -> Arc<dyn SecretStore> {
+    Arc::new(MemoryStore::default())
 }
 
 pub fn t(s: &str) -> Timestamp {
@@ -25,9 +34,18 @@ pub fn t(s: &str) -> Timestamp {
 impl Fixture {
     /// A station with a first administrator `admin`, signed in.
     pub fn new() -> Fixture {
+        Fixture::with_secrets(memory_secrets())
+    }
+
+    pub fn with_secrets(secrets: Arc<dyn SecretStore>) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(t("2026-11-30T08:00:00Z")));
-        let station = Station::open(&dir.path().join("station.sqlite3"), clock.clone()).unwrap();
+        let station = Station::open(
+            &dir.path().join("station.sqlite3"),
+            clock.clone(),
+            secrets.clone(),
+        )
+        .unwrap();
         station
             .create_first_administrator(FirstAdministrator {
                 username: "admin".into(),
@@ -40,6 +58,7 @@ impl Fixture {
             dir,
             station,
             clock,
+            secrets,
         }
     }
 
@@ -48,7 +67,7 @@ impl Fixture {
     }
 
     pub fn reopen(&self) -> Station {
-        Station::open(&self.db_path(), self.clock.clone()).unwrap()
+        Station::open(&self.db_path(), self.clock.clone(), self.secrets.clone()).unwrap()
     }
 
     pub fn account(&self, username: &str, role: Role) -> Account {

@@ -1,0 +1,500 @@
+//! Why this exists: one HTTP request of one webhook, sent from Rust and judged the same way
+//! everywhere: success is 2xx only, redirects are not followed, and every failure is named as what
+//! it is (DNS, connection refused, TLS certificate problem, timeout, redirect, HTTP status). The
+//! outbox, "Send test", "Resend" and the interlock calls all go through `Deliverer::send`.
+
+use crate::sensitive::Sensitive;
+use crate::webhook::{AuthKind, Verb};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const EXCERPT_BYTES: usize = 2048;
+pub const USER_AGENT: &str = concat!("InterlockStation/", env!("CARGO_PKG_VERSION"));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    Dns,
+    Refused,
+    Tls,
+    Timeout,
+    Redirect,
+    HttpStatus,
+    Connect,
+    Config,
+    Other,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Dns => "dns",
+            ErrorClass::Refused => "refused",
+            ErrorClass::Tls => "tls",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Redirect => "redirect",
+            ErrorClass::HttpStatus => "http_status",
+            ErrorClass::Connect => "connect",
+            ErrorClass::Config => "config",
+            ErrorClass::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ErrorClass> {
+        Some(match s {
+            "dns" => ErrorClass::Dns,
+            "refused" => ErrorClass::Refused,
+            "tls" => ErrorClass::Tls,
+            "timeout" => ErrorClass::Timeout,
+            "redirect" => ErrorClass::Redirect,
+            "http_status" => ErrorClass::HttpStatus,
+            "connect" => ErrorClass::Connect,
+            "config" => ErrorClass::Config,
+            "other" => ErrorClass::Other,
+            _ => return None,
+        })
+    }
+}
+
+/// Everything needed to send one request; secrets stay wrapped until they go on the wire.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub verb: Verb,
+    pub url: String,
+    pub insecure: bool,
+    pub ca_pem: Option<String>,
+    pub headers: Vec<(String, Sensitive<String>)>,
+    pub auth: AuthKind,
+    pub auth_username: String,
+    pub auth_secret: Option<Sensitive<String>>,
+    pub body: Vec<u8>,
+    pub timeout: Duration,
+    /// Standard Webhooks signing: (message id, secret).
+    pub signing: Option<(String, Sensitive<String>)>,
+    pub timestamp_secs: i64,
+}
+
+/// What happened to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Option<u16>,
+    pub error_class: Option<ErrorClass>,
+    /// A sentence for people: "HTTP 503 Service Unavailable", "Connection refused by 127.0.0.1:9".
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub excerpt: String,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    pub retry_after: Option<Duration>,
+}
+
+impl Outcome {
+    pub fn success(&self) -> bool {
+        self.error_class.is_none() && self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// What the outbox does next with a delivery after an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Delivered,
+    Retry,
+    Final,
+    /// 410 Gone: final, and the webhook is disabled.
+    FinalAndDisable,
+}
+
+pub fn verdict(o: &Outcome) -> Verdict {
+    if o.success() {
+        return Verdict::Delivered;
+    }
+    match (o.error_class, o.status) {
+        (Some(ErrorClass::Config), _) => Verdict::Final,
+        (_, Some(410)) => Verdict::FinalAndDisable,
+        (_, Some(408 | 429)) => Verdict::Retry,
+        (_, Some(s)) if s >= 500 => Verdict::Retry,
+        (_, Some(_)) => Verdict::Final, // 3xx (not followed) and other 4xx
+        (Some(_), None) => Verdict::Retry, // network: DNS, refused, TLS, timeout
+        (None, None) => Verdict::Final,
+    }
+}
+
+/// Reused HTTP clients: one per TLS mode, plus one per custom CA (connection pooling).
+pub struct Deliverer {
+    standard: reqwest::Client,
+    insecure: reqwest::Client,
+    with_ca: Mutex<HashMap<String, reqwest::Client>>,
+    /// Bodies longer than this are not read further (status replies are small).
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Deliverer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deliverer").finish_non_exhaustive()
+    }
+}
+
+fn base_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(60))
+}
+
+impl Deliverer {
+    pub fn new() -> Result<Deliverer, String> {
+        let standard = base_builder().build().map_err(|e| e.to_string())?;
+        let insecure = base_builder()
+            .danger_accept_invalid_certs(true)
+            .danger_accept_invalid_hostnames(true)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Deliverer {
+            standard,
+            insecure,
+            with_ca: Mutex::new(HashMap::new()),
+            max_body_bytes: 64 * 1024,
+        })
+    }
+
+    fn client(&self, insecure: bool, ca_pem: Option<&str>) -> Result<reqwest::Client, String> {
+        if insecure {
+            return Ok(self.insecure.clone());
+        }
+        let Some(pem) = ca_pem.filter(|p| !p.trim().is_empty()) else {
+            return Ok(self.standard.clone());
+        };
+        let mut cache = self.with_ca.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.get(pem) {
+            return Ok(c.clone());
+        }
+        let cert = reqwest::Certificate::from_pem(pem.as_bytes())
+            .map_err(|e| format!("the CA certificate is not valid PEM: {e}"))?;
+        let client = base_builder()
+            .add_root_certificate(cert)
+            .build()
+            .map_err(|e| e.to_string())?;
+        cache.insert(pem.to_string(), client.clone());
+        Ok(client)
+    }
+
+    pub async fn send(&self, req: &Request) -> Outcome {
+        let started = Instant::now();
+        let fail = |class: ErrorClass, msg: String| Outcome {
+            status: None,
+            error_class: Some(class),
+            error: Some(msg),
+            duration_ms: started.elapsed().as_millis() as u64,
+            excerpt: String::new(),
+            content_type: None,
+            body: Vec::new(),
+            retry_after: None,
+        };
+        let client = match self.client(req.insecure, req.ca_pem.as_deref()) {
+            Ok(c) => c,
+            Err(e) => {
+                return fail(
+                    ErrorClass::Config,
+                    format!("Cannot prepare the request: {e}"),
+                )
+            }
+        };
+        let headers = match build_headers(req) {
+            Ok(h) => h,
+            Err(e) => return fail(ErrorClass::Config, e),
+        };
+        let method = reqwest::Method::from_bytes(req.verb.as_str().as_bytes())
+            .unwrap_or(reqwest::Method::POST);
+        let mut builder = client
+            .request(method, &req.url)
+            .headers(headers)
+            .timeout(req.timeout)
+            .body(req.body.clone());
+        match req.auth {
+            AuthKind::None => {}
+            AuthKind::Basic => {
+                builder = builder.basic_auth(
+                    &req.auth_username,
+                    req.auth_secret.as_ref().map(|s| s.expose()),
+                );
+            }
+            AuthKind::Bearer => {
+                if let Some(token) = &req.auth_secret {
+                    builder = builder.bearer_auth(token.expose());
+                }
+            }
+        }
+        let response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let (class, msg) = classify(&e, req);
+                return fail(class, msg);
+            }
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let (body, body_error) =
+            read_limited(response, self.max_body_bytes + 1, req.timeout, started).await;
+        let excerpt = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_BYTES)]).into_owned();
+        let reason = status.canonical_reason().unwrap_or("");
+        let (class, error) = if status.is_success() {
+            (None, None)
+        } else if status.is_redirection() {
+            (
+                Some(ErrorClass::Redirect),
+                Some(format!(
+                    "HTTP {} {reason}: redirect to {} not followed",
+                    status.as_u16(),
+                    location.as_deref().unwrap_or("(no Location header)")
+                )),
+            )
+        } else {
+            (
+                Some(ErrorClass::HttpStatus),
+                Some(
+                    format!("HTTP {} {reason}", status.as_u16())
+                        .trim_end()
+                        .to_string(),
+                ),
+            )
+        };
+        // A 2xx whose body never finished arriving within the timeout is a timeout, not a success.
+        let (class, error) = match body_error {
+            Some((ErrorClass::Timeout, e)) if class.is_none() => {
+                (Some(ErrorClass::Timeout), Some(e))
+            }
+            _ => (class, error),
+        };
+        Outcome {
+            status: Some(status.as_u16()),
+            error_class: class,
+            error,
+            duration_ms: started.elapsed().as_millis() as u64,
+            excerpt,
+            content_type,
+            body,
+            retry_after,
+        }
+    }
+}
+
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+    timeout: Duration,
+    started: Instant,
+) -> (Vec<u8>, Option<(ErrorClass, String)>) {
+    let mut body = Vec::new();
+    loop {
+        let left = timeout.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, response.chunk()).await {
+            Err(_) => {
+                return (
+                    body,
+                    Some((
+                        ErrorClass::Timeout,
+                        format!("Timed out after {} s reading the reply", timeout.as_secs()),
+                    )),
+                )
+            }
+            Ok(Ok(Some(chunk))) => {
+                body.extend_from_slice(&chunk);
+                if body.len() >= limit {
+                    body.truncate(limit);
+                    return (body, None);
+                }
+            }
+            Ok(Ok(None)) => return (body, None),
+            Ok(Err(e)) => {
+                return (
+                    body,
+                    Some((ErrorClass::Other, format!("The reply broke off: {e}"))),
+                )
+            }
+        }
+    }
+}
+
+fn build_headers(req: &Request) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::new();
+    map.insert(
+        reqwest::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    for (name, value) in &req.headers {
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name {name}"))?;
+        let mut v = HeaderValue::from_str(value.expose())
+            .map_err(|_| format!("invalid value for header {name}"))?;
+        v.set_sensitive(true);
+        map.append(n, v);
+    }
+    if let Some((id, secret)) = &req.signing {
+        let signature = crate::signing::sign(secret.expose(), id, req.timestamp_secs, &req.body)
+            .map_err(|e| e.message)?;
+        let value =
+            |s: &str| HeaderValue::from_str(s).map_err(|_| "invalid signing header".to_string());
+        map.insert("webhook-id", value(id)?);
+        map.insert("webhook-timestamp", value(&req.timestamp_secs.to_string())?);
+        map.insert("webhook-signature", value(&signature)?);
+    }
+    Ok(map)
+}
+
+/// Names a transport failure as what it is.
+fn classify(e: &reqwest::Error, req: &Request) -> (ErrorClass, String) {
+    let mut chain = Vec::new();
+    let mut refused = false;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        chain.push(s.to_string());
+        source = s.source();
+    }
+    let text = chain.join(": ").to_lowercase();
+    let host = url::Url::parse(&req.url)
+        .ok()
+        .map(|u| {
+            format!(
+                "{}:{}",
+                u.host_str().unwrap_or("?"),
+                u.port_or_known_default().unwrap_or(0)
+            )
+        })
+        .unwrap_or_else(|| req.url.clone());
+    if e.is_timeout() {
+        return (
+            ErrorClass::Timeout,
+            format!(
+                "Timed out after {} s waiting for {host}",
+                req.timeout.as_secs()
+            ),
+        );
+    }
+    if refused || text.contains("connection refused") {
+        return (ErrorClass::Refused, format!("Connection refused by {host}"));
+    }
+    if text.contains("dns error")
+        || text.contains("failed to lookup address")
+        || text.contains("name or service not known")
+    {
+        return (ErrorClass::Dns, format!("DNS lookup failed for {host}"));
+    }
+    if text.contains("certificate")
+        || text.contains("tls")
+        || text.contains("handshake")
+        || text.contains("ssl")
+    {
+        let detail = chain.last().cloned().unwrap_or_default();
+        return (
+            ErrorClass::Tls,
+            format!("TLS certificate problem with {host}: {detail}"),
+        );
+    }
+    if e.is_connect() {
+        let detail = chain.last().cloned().unwrap_or_default();
+        return (
+            ErrorClass::Connect,
+            format!("Could not connect to {host}: {detail}"),
+        );
+    }
+    if e.is_builder() {
+        return (
+            ErrorClass::Config,
+            format!("The request could not be built: {}", chain.join(": ")),
+        );
+    }
+    (
+        ErrorClass::Other,
+        format!("Request to {host} failed: {}", chain.join(": ")),
+    )
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(status: Option<u16>, class: Option<ErrorClass>) -> Outcome {
+        Outcome {
+            status,
+            error_class: class,
+            error: None,
+            duration_ms: 0,
+            excerpt: String::new(),
+            content_type: None,
+            body: vec![],
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn verdicts() {
+        use Verdict::*;
+        let cases = [
+            (Some(200), None, Delivered),
+            (Some(204), None, Delivered),
+            (Some(302), Some(ErrorClass::Redirect), Final),
+            (Some(400), Some(ErrorClass::HttpStatus), Final),
+            (Some(404), Some(ErrorClass::HttpStatus), Final),
+            (Some(408), Some(ErrorClass::HttpStatus), Retry),
+            (Some(410), Some(ErrorClass::HttpStatus), FinalAndDisable),
+            (Some(429), Some(ErrorClass::HttpStatus), Retry),
+            (Some(500), Some(ErrorClass::HttpStatus), Retry),
+            (Some(503), Some(ErrorClass::HttpStatus), Retry),
+            (None, Some(ErrorClass::Refused), Retry),
+            (None, Some(ErrorClass::Timeout), Retry),
+            (None, Some(ErrorClass::Tls), Retry),
+            (None, Some(ErrorClass::Dns), Retry),
+            (None, Some(ErrorClass::Config), Final),
+        ];
+        for (status, class, want) in cases {
+            assert_eq!(
+                verdict(&outcome(status, class)),
+                want,
+                "{status:?} {class:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

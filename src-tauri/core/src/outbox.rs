@@ -1,0 +1,238 @@
+//! Why this exists: order and event webhooks must arrive even if the receiver is down or the
+//! station crashes. A change writes its deliveries into the `outbox` table in the same transaction;
+//! `deliver_due` sends what is due (concurrently), logs every attempt, and reschedules failures on
+//! the retry schedule. Delivery is at-least-once: receivers dedupe on `webhook-id`.
+
+use crate::delivery::{self, Deliverer, Outcome, Verdict};
+use crate::error::CoreResult;
+use crate::model::DeliveryAttempt;
+use crate::payload::{self, SystemKeys};
+use crate::store::{self, delivery_attempts, outbox, webhooks};
+use crate::webhook::{Action, Webhook};
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Seconds to wait before attempt 2, 3, ... (attempt 1 is immediate): 5 s, 5 min, 30 min, 2 h, 5 h,
+/// 10 h, 10 h.
+pub const DEFAULT_RETRY_SCHEDULE_SECS: [u64; 7] = [5, 300, 1800, 7200, 18000, 36000, 36000];
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10 * 3600);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct RetryPolicy {
+    /// Delays before each retry, in seconds.
+    pub delays_secs: Vec<u32>,
+    /// ± this fraction of random jitter on each delay (0.2 = ±20 %).
+    pub jitter: f64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            delays_secs: DEFAULT_RETRY_SCHEDULE_SECS
+                .iter()
+                .map(|s| *s as u32)
+                .collect(),
+            jitter: 0.2,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before the next attempt after `attempts_made` attempts, or None when exhausted.
+    pub fn next_delay(
+        &self,
+        attempts_made: u32,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        let base = *self
+            .delays_secs
+            .get(attempts_made.checked_sub(1)? as usize)?;
+        if let Some(ra) = retry_after {
+            return Some(ra.clamp(Duration::from_secs(1), MAX_RETRY_AFTER));
+        }
+        let factor = 1.0 + self.jitter * (rand::random::<f64>() * 2.0 - 1.0);
+        Some(Duration::from_secs_f64(f64::from(base) * factor.max(0.0)))
+    }
+}
+
+/// Writes the deliveries of `action` for one subject into the outbox, inside the caller's
+/// transaction. `service_id` selects the webhooks scoped to that service (plus those for all).
+pub fn enqueue(
+    conn: &Connection,
+    action: Action,
+    service_id: Option<&str>,
+    keys: &SystemKeys,
+    now: Timestamp,
+) -> CoreResult<usize> {
+    let hooks = match service_id {
+        Some(id) => webhooks::matching(conn, action, Some(id))?,
+        // Nothing names a service (an order without line items): only "all services" webhooks.
+        None => webhooks::matching(conn, action, None)?
+            .into_iter()
+            .filter(|w| w.service_id.is_none())
+            .collect(),
+    };
+    for hook in &hooks {
+        let body = payload::build(action, keys, &hook.body);
+        outbox::insert(
+            conn,
+            &format!("msg_{}", store::new_id()),
+            &hook.id,
+            action.kind_str(),
+            action.subtype_str(),
+            &body.to_string(),
+            now,
+        )?;
+    }
+    Ok(hooks.len())
+}
+
+/// A due delivery with everything needed to send it.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub row: outbox::OutboxRow,
+    pub webhook: Webhook,
+    pub request: delivery::Request,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+pub struct DrainReport {
+    pub sent: u32,
+    pub delivered: u32,
+    pub retrying: u32,
+    pub failed: u32,
+}
+
+/// Sends every delivery due now, concurrently, and records each outcome. Returns what happened.
+pub async fn deliver_due(
+    station: &crate::Station,
+    deliverer: &Arc<Deliverer>,
+) -> CoreResult<DrainReport> {
+    let due = station.take_due_deliveries(512)?;
+    let mut report = DrainReport::default();
+    if due.is_empty() {
+        return Ok(report);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for d in due {
+        let deliverer = deliverer.clone();
+        tasks.spawn(async move {
+            let outcome = deliverer.send(&d.request).await;
+            (d, outcome)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((d, outcome)) = joined else { continue };
+        report.sent += 1;
+        match station.record_delivery(&d, &outcome)? {
+            Verdict::Delivered => report.delivered += 1,
+            Verdict::Retry => report.retrying += 1,
+            Verdict::Final | Verdict::FinalAndDisable => report.failed += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// "Send test": sends a sample payload to one webhook now and logs the result.
+pub async fn send_test(
+    station: &crate::Station,
+    deliverer: &Deliverer,
+    webhook_id: &str,
+) -> CoreResult<DeliveryAttempt> {
+    let (webhook, request) = station.prepare_test(webhook_id)?;
+    let outcome = deliverer.send(&request).await;
+    station.record_one_off(&webhook, None, &outcome)
+}
+
+/// "Resend": sends a logged delivery once more, now, with its original payload and message id.
+pub async fn resend(
+    station: &crate::Station,
+    deliverer: &Deliverer,
+    attempt_id: &str,
+) -> CoreResult<DeliveryAttempt> {
+    let due = station.prepare_resend(attempt_id)?;
+    let outcome = deliverer.send(&due.request).await;
+    station.record_one_off(&due.webhook, Some(&due.row), &outcome)
+}
+
+/// The log entry of one attempt.
+pub fn attempt_entry(
+    webhook: &Webhook,
+    outbox_id: Option<&str>,
+    attempt: u32,
+    outcome: &Outcome,
+    result: &str,
+    next_attempt_at: Option<Timestamp>,
+    now: Timestamp,
+) -> DeliveryAttempt {
+    DeliveryAttempt {
+        id: String::new(),
+        outbox_id: outbox_id.map(str::to_string),
+        webhook_id: Some(webhook.id.clone()),
+        webhook_name: webhook.name.clone(),
+        action: webhook.action.label(),
+        verb: webhook.verb.as_str().to_string(),
+        url: webhook.url.clone(),
+        attempt,
+        attempted_at: now,
+        duration_ms: outcome.duration_ms.min(u64::from(u32::MAX)) as u32,
+        status: outcome.status,
+        error_class: outcome.error_class,
+        error: outcome.error.clone(),
+        response_excerpt: outcome.excerpt.clone(),
+        outcome: result.to_string(),
+        next_attempt_at,
+    }
+}
+
+pub fn log_attempt(conn: &Connection, entry: &DeliveryAttempt) -> CoreResult<()> {
+    delivery_attempts::insert(conn, entry)
+}
+
+pub fn add(t: Timestamp, d: Duration) -> Timestamp {
+    t.checked_add(SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX))
+        .unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_schedule_with_jitter_bounds() {
+        let p = RetryPolicy::default();
+        let expected = [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0];
+        for (i, base) in expected.iter().enumerate() {
+            for _ in 0..50 {
+                let d = p.next_delay(i as u32 + 1, None).unwrap().as_secs_f64();
+                assert!(
+                    d >= base * 0.8 - 1e-9 && d <= base * 1.2 + 1e-9,
+                    "attempt {}: {d}",
+                    i + 1
+                );
+            }
+        }
+        assert_eq!(p.next_delay(8, None), None, "eight attempts in all");
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_clamped() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.next_delay(1, Some(Duration::from_secs(42))),
+            Some(Duration::from_secs(42))
+        );
+        assert_eq!(
+            p.next_delay(1, Some(Duration::from_secs(0))),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            p.next_delay(1, Some(Duration::from_secs(99_999))),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(p.next_delay(8, Some(Duration::from_secs(1))), None);
+    }
+}

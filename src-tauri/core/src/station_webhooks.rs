@@ -1,0 +1,616 @@
+//! Why this exists: the Service Webhook Manager's operations on the station: saving a webhook
+//! (secrets to the keyring first, then the database, undoing the keyring on failure so nothing is
+//! half-saved), deleting it with its secrets, and turning due outbox rows into requests and their
+//! outcomes into log entries and retries.
+
+use crate::delivery::{self, ErrorClass, Outcome, Verdict};
+use crate::error::{CoreError, CoreResult, ErrorCode};
+use crate::model::DeliveryAttempt;
+use crate::outbox::{self, DueDelivery, RetryPolicy};
+use crate::roles::Permission;
+use crate::sensitive::Sensitive;
+use crate::signing;
+use crate::station::{trimmed, Station};
+use crate::store::{self, delivery_attempts, outbox as outbox_q, services, settings, webhooks};
+use crate::webhook::*;
+use serde::Serialize;
+use std::time::Duration;
+
+const RETRY_POLICY_KEY: &str = "retry_policy";
+/// Extra time a send may take beyond its timeout before another worker may pick it up again.
+const LEASE_SLACK: Duration = Duration::from_secs(5);
+
+pub fn auth_key(id: &str) -> String {
+    format!("webhook/{id}/auth")
+}
+pub fn signing_key(id: &str) -> String {
+    format!("webhook/{id}/signing")
+}
+pub fn header_key(id: &str, name: &str) -> String {
+    format!("webhook/{id}/header/{}", name.to_ascii_lowercase())
+}
+
+/// The result of saving a webhook. A newly generated signing secret is shown once, here.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct WebhookSaved {
+    pub webhook: Webhook,
+    pub new_signing_secret: Option<String>,
+}
+
+/// One keyring change: `None` deletes the entry.
+type SecretOp = (String, Option<Sensitive<String>>);
+
+impl Station {
+    pub fn list_webhooks(&self) -> CoreResult<Vec<Webhook>> {
+        self.actor(Permission::ManageSchedule)?;
+        webhooks::list(self.store().conn())
+    }
+
+    pub fn save_webhook(&self, id: Option<&str>, input: WebhookInput) -> CoreResult<WebhookSaved> {
+        self.actor(Permission::ManageSchedule)?;
+        let name = trimmed(&input.name, "Webhook name", 100, true)?;
+        if !input.action.is_valid() {
+            return Err(CoreError::validation(
+                "Choose one of the nine webhook actions.",
+            ));
+        }
+        let url = validate_url(&input.url)?.to_string();
+        validate_timeout(input.timeout_secs)?;
+        let body = parse_body(&input.body)?;
+        let ca_pem = input
+            .ca_pem
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string);
+        if let Some(pem) = &ca_pem {
+            validate_ca_pem(pem)?;
+        }
+        let auth_username = input.auth_username.trim().to_string();
+        if input.auth == AuthKind::Basic {
+            if auth_username.is_empty() {
+                return Err(CoreError::validation("Basic auth needs a username."));
+            }
+            if auth_username.contains(':') {
+                return Err(CoreError::validation(
+                    "A basic-auth username cannot contain ':'.",
+                ));
+            }
+        }
+
+        let now = self.now();
+        let store = self.store();
+        let conn = store.conn();
+        let existing = match id {
+            Some(id) => {
+                Some(webhooks::get(conn, id)?.ok_or_else(|| CoreError::not_found("The webhook"))?)
+            }
+            None => None,
+        };
+        if let Some(service_id) = &input.service_id {
+            services::get(conn, service_id)?.ok_or_else(|| {
+                CoreError::validation("Choose an existing service, or all services.")
+            })?;
+        }
+        let wid = id.map(str::to_string).unwrap_or_else(store::new_id);
+        let mut ops: Vec<SecretOp> = Vec::new();
+
+        // HTTP auth secret.
+        let old_auth_set = existing.as_ref().is_some_and(|w| w.auth_secret_set);
+        let auth_secret_set = match (input.auth, &input.auth_secret) {
+            (AuthKind::None, _) | (_, SecretChange::Clear) => {
+                if old_auth_set {
+                    ops.push((auth_key(&wid), None));
+                }
+                false
+            }
+            (_, SecretChange::Keep) => old_auth_set,
+            (kind, SecretChange::Set { value }) => {
+                if value.is_empty() {
+                    return Err(CoreError::validation("The password or token is empty."));
+                }
+                if kind == AuthKind::Bearer {
+                    validate_header_value("Authorization", value)?;
+                }
+                ops.push((auth_key(&wid), Some(Sensitive::new(value.clone()))));
+                true
+            }
+        };
+
+        // Headers.
+        let mut headers = Vec::new();
+        for h in &input.headers {
+            if h.name.trim().is_empty() && h.value.is_empty() {
+                continue; // an empty row in the editor
+            }
+            let hname = validate_header_name(&h.name)?;
+            if headers
+                .iter()
+                .any(|v: &HeaderView| v.name.eq_ignore_ascii_case(&hname))
+            {
+                return Err(CoreError::validation(format!(
+                    "The header {hname} is listed twice."
+                )));
+            }
+            if h.secret {
+                let was_set = existing.as_ref().is_some_and(|w| {
+                    w.headers
+                        .iter()
+                        .any(|o| o.secret && o.secret_set && o.name.eq_ignore_ascii_case(&hname))
+                });
+                let secret_set = match &h.secret_value {
+                    SecretChange::Keep => was_set,
+                    SecretChange::Clear => {
+                        ops.push((header_key(&wid, &hname), None));
+                        false
+                    }
+                    SecretChange::Set { value } => {
+                        validate_header_value(&hname, value)?;
+                        ops.push((
+                            header_key(&wid, &hname),
+                            Some(Sensitive::new(value.clone())),
+                        ));
+                        true
+                    }
+                };
+                headers.push(HeaderView {
+                    name: hname,
+                    value: String::new(),
+                    secret: true,
+                    secret_set,
+                });
+            } else {
+                validate_header_value(&hname, &h.value)?;
+                headers.push(HeaderView {
+                    name: hname,
+                    value: h.value.clone(),
+                    secret: false,
+                    secret_set: false,
+                });
+            }
+        }
+        if let Some(old) = &existing {
+            for o in old.headers.iter().filter(|o| o.secret && o.secret_set) {
+                if !headers
+                    .iter()
+                    .any(|n| n.secret && n.name.eq_ignore_ascii_case(&o.name))
+                {
+                    ops.push((header_key(&wid, &o.name), None));
+                }
+            }
+        }
+
+        // Signing.
+        let old_signing_set = existing.as_ref().is_some_and(|w| w.signing_secret_set);
+        let mut new_signing_secret = None;
+        let signing_secret_set = if input.signing {
+            if !old_signing_set {
+                let secret = signing::generate_secret();
+                ops.push((signing_key(&wid), Some(Sensitive::new(secret.clone()))));
+                new_signing_secret = Some(secret);
+            }
+            true
+        } else {
+            if old_signing_set {
+                ops.push((signing_key(&wid), None));
+            }
+            false
+        };
+
+        let webhook = Webhook {
+            id: wid.clone(),
+            name,
+            enabled: input.enabled,
+            action: input.action,
+            service_id: input.service_id.clone(),
+            url,
+            verb: input.verb,
+            insecure: input.insecure,
+            headers,
+            auth: input.auth,
+            auth_username,
+            auth_secret_set,
+            body,
+            timeout_secs: input.timeout_secs,
+            signing: input.signing,
+            signing_secret_set,
+            ca_pem,
+            disabled_reason: if input.enabled {
+                None
+            } else {
+                existing.as_ref().and_then(|w| w.disabled_reason.clone())
+            },
+        };
+        let undo = self.apply_secret_ops(ops)?;
+        if let Err(e) = webhooks::upsert(conn, &webhook, now) {
+            self.undo_secret_ops(undo);
+            return Err(e);
+        }
+        tracing::info!(webhook = %webhook.id, action = %webhook.action.label(), "webhook saved");
+        Ok(WebhookSaved {
+            webhook,
+            new_signing_secret,
+        })
+    }
+
+    /// Applies keyring changes; on the first failure undoes the ones already made.
+    fn apply_secret_ops(&self, ops: Vec<SecretOp>) -> CoreResult<Vec<SecretOp>> {
+        let mut undo = Vec::new();
+        for (key, value) in ops {
+            let step = self.secrets.get(&key).and_then(|old| {
+                match &value {
+                    Some(v) => self.secrets.set(&key, v)?,
+                    None => self.secrets.delete(&key)?,
+                }
+                Ok(old)
+            });
+            match step {
+                Ok(old) => undo.push((key, old)),
+                Err(e) => {
+                    self.undo_secret_ops(undo);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(undo)
+    }
+
+    fn undo_secret_ops(&self, undo: Vec<SecretOp>) {
+        for (key, old) in undo.into_iter().rev() {
+            let r = match old {
+                Some(v) => self.secrets.set(&key, &v),
+                None => self.secrets.delete(&key),
+            };
+            if let Err(e) = r {
+                tracing::error!(key = %key, "could not undo a keyring change: {}", e.message);
+            }
+        }
+    }
+
+    /// Deletes a webhook and every secret it had in the keyring.
+    pub fn delete_webhook(&self, id: &str) -> CoreResult<()> {
+        self.actor(Permission::ManageSchedule)?;
+        let store = self.store();
+        let w =
+            webhooks::get(store.conn(), id)?.ok_or_else(|| CoreError::not_found("The webhook"))?;
+        let mut keys = vec![auth_key(id), signing_key(id)];
+        keys.extend(
+            w.headers
+                .iter()
+                .filter(|h| h.secret)
+                .map(|h| header_key(id, &h.name)),
+        );
+        for key in keys {
+            self.secrets.delete(&key)?;
+        }
+        webhooks::delete(store.conn(), id)?;
+        tracing::info!(webhook = %id, "webhook deleted with its secrets");
+        Ok(())
+    }
+
+    /// Replaces the signing secret; the new one is returned once, to copy.
+    pub fn rotate_signing_secret(&self, id: &str) -> CoreResult<String> {
+        self.actor(Permission::ManageSchedule)?;
+        let store = self.store();
+        let mut w =
+            webhooks::get(store.conn(), id)?.ok_or_else(|| CoreError::not_found("The webhook"))?;
+        if !w.signing {
+            return Err(CoreError::validation(
+                "Signing is off for this webhook; turn it on first.",
+            ));
+        }
+        let secret = signing::generate_secret();
+        self.secrets
+            .set(&signing_key(id), &Sensitive::new(secret.clone()))?;
+        w.signing_secret_set = true;
+        webhooks::upsert(store.conn(), &w, self.now())?;
+        Ok(secret)
+    }
+
+    pub fn retry_policy(&self) -> CoreResult<RetryPolicy> {
+        Ok(settings::get(self.store().conn(), RETRY_POLICY_KEY)?
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
+    }
+
+    /// Changes the retry schedule (administrators; tests and the CLI shorten it).
+    pub fn set_retry_policy(&self, policy: RetryPolicy) -> CoreResult<()> {
+        self.actor(Permission::ManageSettings)?;
+        self.set_retry_policy_unchecked(policy)
+    }
+
+    /// For provisioning scripts and tests that run without a signed-in person.
+    pub fn set_retry_policy_unchecked(&self, policy: RetryPolicy) -> CoreResult<()> {
+        if !(0.0..=0.5).contains(&policy.jitter) {
+            return Err(CoreError::validation("Jitter must be between 0 and 0.5."));
+        }
+        let json =
+            serde_json::to_string(&policy).map_err(|e| CoreError::internal(e.to_string()))?;
+        settings::set(self.store().conn(), RETRY_POLICY_KEY, &json)
+    }
+
+    /// The request for one webhook, with its secrets read from the keyring.
+    pub(crate) fn build_request(
+        &self,
+        w: &Webhook,
+        msg_id: &str,
+        body: Vec<u8>,
+    ) -> CoreResult<delivery::Request> {
+        let mut headers = Vec::new();
+        for h in &w.headers {
+            if h.secret {
+                if let Some(v) = self.secrets.get(&header_key(&w.id, &h.name))? {
+                    headers.push((h.name.clone(), v));
+                }
+            } else {
+                headers.push((h.name.clone(), Sensitive::new(h.value.clone())));
+            }
+        }
+        let auth_secret = match w.auth {
+            AuthKind::None => None,
+            _ => self.secrets.get(&auth_key(&w.id))?,
+        };
+        let signing = match w.signing {
+            true => self
+                .secrets
+                .get(&signing_key(&w.id))?
+                .map(|s| (msg_id.to_string(), s)),
+            false => None,
+        };
+        Ok(delivery::Request {
+            verb: w.verb,
+            url: w.url.clone(),
+            insecure: w.insecure,
+            ca_pem: w.ca_pem.clone(),
+            headers,
+            auth: w.auth,
+            auth_username: w.auth_username.clone(),
+            auth_secret,
+            body,
+            timeout: Duration::from_secs(u64::from(w.timeout_secs)),
+            signing,
+            timestamp_secs: self.now().as_second(),
+        })
+    }
+
+    /// Due outbox rows as ready requests, each leased so no other worker sends it meanwhile.
+    pub fn take_due_deliveries(&self, limit: usize) -> CoreResult<Vec<DueDelivery>> {
+        let now = self.now();
+        let rows = {
+            let store = self.store();
+            outbox_q::due(store.conn(), now, limit)?
+                .into_iter()
+                .filter_map(|row| match webhooks::get(store.conn(), &row.webhook_id) {
+                    Ok(Some(w)) => Some(Ok((row, w))),
+                    Ok(None) => None,
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<CoreResult<Vec<_>>>()?
+        };
+        let mut due = Vec::new();
+        for (row, webhook) in rows {
+            let request =
+                self.build_request(&webhook, &row.id, row.payload.clone().into_bytes())?;
+            let lease_until = outbox::add(now, request.timeout + LEASE_SLACK);
+            outbox_q::lease(self.store().conn(), &row.id, lease_until)?;
+            due.push(DueDelivery {
+                row,
+                webhook,
+                request,
+            });
+        }
+        Ok(due)
+    }
+
+    /// Records the outcome of one outbox delivery: logs the attempt, schedules a retry or settles it.
+    pub fn record_delivery(&self, d: &DueDelivery, outcome: &Outcome) -> CoreResult<Verdict> {
+        let now = self.now();
+        let attempts = d.row.attempts + 1;
+        let policy = self.retry_policy()?;
+        let mut verdict = delivery::verdict(outcome);
+        let mut next = None;
+        if verdict == Verdict::Retry {
+            match policy.next_delay(attempts, outcome.retry_after) {
+                Some(delay) => next = Some(outbox::add(now, delay)),
+                None => verdict = Verdict::Final,
+            }
+        }
+        let (state, result) = match verdict {
+            Verdict::Delivered => ("delivered", "delivered"),
+            Verdict::Retry => ("pending", "retrying"),
+            Verdict::Final | Verdict::FinalAndDisable => ("failed", "failed"),
+        };
+        let mut store = self.store();
+        let tx = store.conn_mut().transaction()?;
+        outbox_q::record(
+            &tx,
+            &d.row.id,
+            state,
+            attempts,
+            next,
+            outcome.error.as_deref(),
+            now,
+        )?;
+        let entry = outbox::attempt_entry(
+            &d.webhook,
+            Some(&d.row.id),
+            attempts,
+            outcome,
+            result,
+            next,
+            now,
+        );
+        delivery_attempts::insert(&tx, &entry)?;
+        if verdict == Verdict::FinalAndDisable {
+            webhooks::disable(
+                &tx,
+                &d.webhook.id,
+                "The receiver answered 410 Gone; the station disabled this webhook.",
+                now,
+            )?;
+        }
+        tx.commit()?;
+        match verdict {
+            Verdict::Delivered => {
+                tracing::info!(delivery = %d.row.id, webhook = %d.webhook.name, attempt = attempts, "webhook delivered")
+            }
+            Verdict::Retry => {
+                tracing::warn!(delivery = %d.row.id, webhook = %d.webhook.name, attempt = attempts, error = outcome.error.as_deref().unwrap_or(""), "webhook failed; will retry")
+            }
+            _ => {
+                tracing::error!(delivery = %d.row.id, webhook = %d.webhook.name, attempt = attempts, error = outcome.error.as_deref().unwrap_or(""), "webhook delivery failed for good")
+            }
+        }
+        Ok(verdict)
+    }
+
+    /// A webhook and its request with a sample payload, for "Send test".
+    pub fn prepare_test(&self, id: &str) -> CoreResult<(Webhook, delivery::Request)> {
+        self.actor(Permission::ManageSchedule)?;
+        let w = webhooks::get(self.store().conn(), id)?
+            .ok_or_else(|| CoreError::not_found("The webhook"))?;
+        let keys = crate::payload::SystemKeys {
+            order_id: Some("test-order".into()),
+            subject_id: Some(match w.action.kind {
+                ActionType::Order => "test-line".into(),
+                _ => "test-event".into(),
+            }),
+        };
+        let body = crate::payload::build(w.action, &keys, &w.body)
+            .to_string()
+            .into_bytes();
+        let msg_id = format!("msg_test_{}", store::new_id());
+        let req = self.build_request(&w, &msg_id, body)?;
+        Ok((w, req))
+    }
+
+    /// A logged outbox delivery, ready to be sent once more ("Resend").
+    pub fn prepare_resend(&self, attempt_id: &str) -> CoreResult<DueDelivery> {
+        self.actor(Permission::ManageSchedule)?;
+        let store = self.store();
+        let id: i64 = attempt_id
+            .parse()
+            .map_err(|_| CoreError::not_found("The delivery"))?;
+        let outbox_id: Option<String> = store
+            .conn()
+            .query_row(
+                "SELECT outbox_id FROM delivery_attempts WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(|_| CoreError::not_found("The delivery"))?;
+        let outbox_id = outbox_id.ok_or_else(|| {
+            CoreError::validation("A test send cannot be resent; use Send test again.")
+        })?;
+        let row = outbox_q::get(store.conn(), &outbox_id)?
+            .ok_or_else(|| CoreError::not_found("The delivery"))?;
+        let webhook = webhooks::get(store.conn(), &row.webhook_id)?
+            .ok_or_else(|| CoreError::not_found("The webhook"))?;
+        drop(store);
+        let request = self.build_request(&webhook, &row.id, row.payload.clone().into_bytes())?;
+        Ok(DueDelivery {
+            row,
+            webhook,
+            request,
+        })
+    }
+
+    /// Logs a one-off send ("Send test" or "Resend"); a successful resend settles its delivery.
+    pub fn record_one_off(
+        &self,
+        w: &Webhook,
+        row: Option<&outbox_q::OutboxRow>,
+        outcome: &Outcome,
+    ) -> CoreResult<DeliveryAttempt> {
+        let now = self.now();
+        let delivered = outcome.success();
+        let result = match (row, delivered) {
+            (None, _) => "test",
+            (Some(_), true) => "delivered",
+            (Some(_), false) => "failed",
+        };
+        let attempt = row.map_or(1, |r| r.attempts + 1);
+        let mut store = self.store();
+        let tx = store.conn_mut().transaction()?;
+        let mut entry = outbox::attempt_entry(
+            w,
+            row.map(|r| r.id.as_str()),
+            attempt,
+            outcome,
+            result,
+            None,
+            now,
+        );
+        delivery_attempts::insert(&tx, &entry)?;
+        entry.id = tx.last_insert_rowid().to_string();
+        if let Some(r) = row {
+            let state = if delivered {
+                "delivered"
+            } else {
+                r.state.as_str()
+            };
+            outbox_q::record(
+                &tx,
+                &r.id,
+                state,
+                attempt,
+                r.next_attempt_at.filter(|_| state == "pending"),
+                outcome.error.as_deref(),
+                now,
+            )?;
+        }
+        tx.commit()?;
+        Ok(entry)
+    }
+
+    /// When the next pending delivery is due.
+    pub fn next_delivery_due(&self) -> CoreResult<Option<jiff::Timestamp>> {
+        outbox_q::next_due(self.store().conn())
+    }
+
+    pub fn list_deliveries(
+        &self,
+        outcome: Option<&str>,
+        webhook_id: Option<&str>,
+        limit: usize,
+    ) -> CoreResult<Vec<DeliveryAttempt>> {
+        self.actor(Permission::ManageSchedule)?;
+        self.list_deliveries_unchecked(outcome, webhook_id, limit)
+    }
+
+    /// The attempt log without a role check, for the administrator's command line.
+    pub fn list_deliveries_unchecked(
+        &self,
+        outcome: Option<&str>,
+        webhook_id: Option<&str>,
+        limit: usize,
+    ) -> CoreResult<Vec<DeliveryAttempt>> {
+        delivery_attempts::list(
+            self.store().conn(),
+            outcome,
+            webhook_id,
+            limit.clamp(1, 5000),
+        )
+    }
+
+    /// A request that fails before it is sent (keyring locked...) still gets an outcome to log.
+    pub fn failed_outcome(class: ErrorClass, message: String) -> Outcome {
+        Outcome {
+            status: None,
+            error_class: Some(class),
+            error: Some(message),
+            duration_ms: 0,
+            excerpt: String::new(),
+            content_type: None,
+            body: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn keyring_error_code(e: &CoreError) -> bool {
+        matches!(
+            e.code,
+            ErrorCode::KeyringLocked | ErrorCode::KeyringUnavailable
+        )
+    }
+}

@@ -1,0 +1,62 @@
+//! Queries for the `delivery_attempts` table: the log of every webhook request the station sent.
+
+use super::{from_ms, to_ms};
+use crate::error::CoreResult;
+use crate::model::DeliveryAttempt;
+use rusqlite::{params, Connection, Row};
+
+fn read(r: &Row<'_>) -> rusqlite::Result<DeliveryAttempt> {
+    let class: Option<String> = r.get(11)?;
+    Ok(DeliveryAttempt {
+        id: r.get::<_, i64>(0)?.to_string(),
+        outbox_id: r.get(1)?,
+        webhook_id: r.get(2)?,
+        webhook_name: r.get(3)?,
+        action: r.get(4)?,
+        verb: r.get(5)?,
+        url: r.get(6)?,
+        attempt: r.get(7)?,
+        attempted_at: from_ms(r.get(8)?),
+        duration_ms: r.get(9)?,
+        status: r.get(10)?,
+        error_class: class
+            .as_deref()
+            .and_then(crate::delivery::ErrorClass::parse),
+        error: r.get(12)?,
+        response_excerpt: r.get(13)?,
+        outcome: r.get(14)?,
+        next_attempt_at: r.get::<_, Option<i64>>(15)?.map(from_ms),
+    })
+}
+
+pub fn insert(conn: &Connection, a: &DeliveryAttempt) -> CoreResult<()> {
+    conn.execute(
+        "INSERT INTO delivery_attempts (outbox_id, webhook_id, webhook_name, action, verb, url, attempt,
+             attempted_at, duration_ms, status, error_class, error, response_excerpt, outcome, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            a.outbox_id, a.webhook_id, a.webhook_name, a.action, a.verb, a.url, a.attempt,
+            to_ms(a.attempted_at), a.duration_ms, a.status, a.error_class.map(|c| c.as_str()), a.error,
+            a.response_excerpt, a.outcome, a.next_attempt_at.map(to_ms)
+        ],
+    )?;
+    Ok(())
+}
+
+/// The newest attempts first, optionally only those of one outcome or one webhook.
+pub fn list(
+    conn: &Connection,
+    outcome: Option<&str>,
+    webhook_id: Option<&str>,
+    limit: usize,
+) -> CoreResult<Vec<DeliveryAttempt>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, outbox_id, webhook_id, webhook_name, action, verb, url, attempt, attempted_at,
+                duration_ms, status, error_class, error, response_excerpt, outcome, next_attempt_at
+         FROM delivery_attempts
+         WHERE (?1 IS NULL OR outcome = ?1) AND (?2 IS NULL OR webhook_id = ?2)
+         ORDER BY id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![outcome, webhook_id, limit as i64], read)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

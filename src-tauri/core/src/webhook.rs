@@ -1,0 +1,442 @@
+//! Why this exists: the shape of a webhook as the facility system defines it (action, verb in a
+//! standard or "insecure" form, URL, headers, HTTP auth, JSON body data) and every rule a
+//! configuration must pass before it is stored. Secret values never appear here: the configuration
+//! only says whether a secret is set; the values live in the OS keyring.
+
+use crate::error::{CoreError, CoreResult};
+use serde::{Deserialize, Serialize};
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const DEFAULT_TIMEOUT_SECS: u32 = 15;
+pub const MAX_TIMEOUT_SECS: u32 = 120;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionType {
+    Order,
+    Event,
+    Interlock,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionSubtype {
+    Create,
+    Update,
+    Delete,
+    Unlock,
+    Status,
+    Lock,
+}
+
+/// One of the nine type/subtype pairs a webhook can be attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+pub struct Action {
+    #[serde(rename = "type")]
+    pub kind: ActionType,
+    pub subtype: ActionSubtype,
+}
+
+impl Action {
+    pub const fn new(kind: ActionType, subtype: ActionSubtype) -> Self {
+        Action { kind, subtype }
+    }
+
+    pub fn is_valid(self) -> bool {
+        use ActionSubtype::*;
+        match self.kind {
+            ActionType::Order | ActionType::Event => {
+                matches!(self.subtype, Create | Update | Delete)
+            }
+            ActionType::Interlock => matches!(self.subtype, Unlock | Status | Lock),
+        }
+    }
+
+    pub fn kind_str(self) -> &'static str {
+        match self.kind {
+            ActionType::Order => "order",
+            ActionType::Event => "event",
+            ActionType::Interlock => "interlock",
+        }
+    }
+
+    pub fn subtype_str(self) -> &'static str {
+        match self.subtype {
+            ActionSubtype::Create => "create",
+            ActionSubtype::Update => "update",
+            ActionSubtype::Delete => "delete",
+            ActionSubtype::Unlock => "unlock",
+            ActionSubtype::Status => "status",
+            ActionSubtype::Lock => "lock",
+        }
+    }
+
+    /// "event/create"
+    pub fn label(self) -> String {
+        format!("{}/{}", self.kind_str(), self.subtype_str())
+    }
+
+    pub fn parse(kind: &str, subtype: &str) -> CoreResult<Action> {
+        let k = match kind {
+            "order" => ActionType::Order,
+            "event" => ActionType::Event,
+            "interlock" => ActionType::Interlock,
+            _ => {
+                return Err(CoreError::validation(format!(
+                    "Unknown webhook type '{kind}'."
+                )))
+            }
+        };
+        let s = match subtype {
+            "create" => ActionSubtype::Create,
+            "update" => ActionSubtype::Update,
+            "delete" => ActionSubtype::Delete,
+            "unlock" => ActionSubtype::Unlock,
+            "status" => ActionSubtype::Status,
+            "lock" => ActionSubtype::Lock,
+            _ => {
+                return Err(CoreError::validation(format!(
+                    "Unknown webhook subtype '{subtype}'."
+                )))
+            }
+        };
+        let a = Action::new(k, s);
+        if !a.is_valid() {
+            return Err(CoreError::validation(format!(
+                "'{kind}/{subtype}' is not a webhook action."
+            )));
+        }
+        Ok(a)
+    }
+
+    pub const ALL: [Action; 9] = {
+        use ActionSubtype::*;
+        use ActionType::*;
+        [
+            Action::new(Order, Create),
+            Action::new(Order, Update),
+            Action::new(Order, Delete),
+            Action::new(Event, Create),
+            Action::new(Event, Update),
+            Action::new(Event, Delete),
+            Action::new(Interlock, Unlock),
+            Action::new(Interlock, Status),
+            Action::new(Interlock, Lock),
+        ]
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub enum Verb {
+    #[serde(rename = "GET")]
+    Get,
+    #[serde(rename = "POST")]
+    Post,
+    #[serde(rename = "PUT")]
+    Put,
+    #[serde(rename = "PATCH")]
+    Patch,
+    #[serde(rename = "DELETE")]
+    Delete,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Patch => "PATCH",
+            Verb::Delete => "DELETE",
+        }
+    }
+    pub fn parse(s: &str) -> CoreResult<Verb> {
+        Ok(match s {
+            "GET" => Verb::Get,
+            "POST" => Verb::Post,
+            "PUT" => Verb::Put,
+            "PATCH" => Verb::Patch,
+            "DELETE" => Verb::Delete,
+            _ => return Err(CoreError::validation(format!("Unknown HTTP verb '{s}'."))),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    None,
+    Basic,
+    Bearer,
+}
+
+/// What to do with a stored secret when a webhook is saved.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum SecretChange {
+    /// Leave the stored secret as it is.
+    Keep,
+    /// Store this new value.
+    Set { value: String },
+    /// Remove the stored secret.
+    Clear,
+}
+
+/// A header as the UI sees it: a secret header's value is never sent back, only whether it is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct HeaderView {
+    pub name: String,
+    /// The value of a plain header; empty for a secret one.
+    pub value: String,
+    pub secret: bool,
+    pub secret_set: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct HeaderInput {
+    pub name: String,
+    /// The value of a plain header (ignored for a secret one).
+    pub value: String,
+    pub secret: bool,
+    /// For a secret header: keep, set or clear its value.
+    pub secret_value: SecretChange,
+}
+
+/// A webhook as stored and as the UI sees it. No secret value appears here.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct Webhook {
+    pub id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub action: Action,
+    /// The service it fires for; `None` for every service of the station.
+    pub service_id: Option<String>,
+    pub url: String,
+    pub verb: Verb,
+    /// Ignores every TLS certificate error. Not recommended.
+    pub insecure: bool,
+    pub headers: Vec<HeaderView>,
+    pub auth: AuthKind,
+    /// The basic-auth username (not a secret).
+    pub auth_username: String,
+    /// Whether a basic password or bearer token is stored in the keyring.
+    pub auth_secret_set: bool,
+    /// Body data (a JSON object) merged into every payload; system keys win.
+    pub body: serde_json::Map<String, serde_json::Value>,
+    pub timeout_secs: u32,
+    pub signing: bool,
+    pub signing_secret_set: bool,
+    /// A CA certificate (PEM) trusted for this webhook in addition to the system's.
+    pub ca_pem: Option<String>,
+    /// Why the station disabled it on its own (e.g. the receiver answered 410 Gone).
+    pub disabled_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct WebhookInput {
+    pub name: String,
+    pub enabled: bool,
+    pub action: Action,
+    pub service_id: Option<String>,
+    pub url: String,
+    pub verb: Verb,
+    pub insecure: bool,
+    pub headers: Vec<HeaderInput>,
+    pub auth: AuthKind,
+    pub auth_username: String,
+    /// The basic password or bearer token.
+    pub auth_secret: SecretChange,
+    /// The body data as the JSON text the user typed.
+    pub body: String,
+    pub timeout_secs: u32,
+    pub signing: bool,
+    pub ca_pem: Option<String>,
+}
+
+/// Headers the app sets itself; configuring them would break the request.
+const RESERVED_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "host",
+    "transfer-encoding",
+];
+
+pub fn validate_url(raw: &str) -> CoreResult<url::Url> {
+    let raw = raw.trim();
+    let parsed = url::Url::parse(raw)
+        .map_err(|e| CoreError::validation(format!("The URL '{raw}' is not valid: {e}.")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(CoreError::validation(format!(
+            "The URL must start with http:// or https://, not {}://.",
+            parsed.scheme()
+        )));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(CoreError::validation("The URL has no host."));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(CoreError::validation(
+            "Put credentials in HTTP auth, not in the URL (they would be shown and logged).",
+        ));
+    }
+    Ok(parsed)
+}
+
+pub fn validate_header_name(name: &str) -> CoreResult<String> {
+    let name = name.trim();
+    http::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| CoreError::validation(format!("'{name}' is not a valid HTTP header name.")))?;
+    if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err(CoreError::validation(format!(
+            "The header {name} is set by the app itself and cannot be configured."
+        )));
+    }
+    Ok(name.to_string())
+}
+
+pub fn validate_header_value(name: &str, value: &str) -> CoreResult<()> {
+    http::HeaderValue::from_str(value).map(drop).map_err(|_| {
+        CoreError::validation(format!(
+            "The value of header {name} contains characters not allowed in HTTP headers (such as a line break)."
+        ))
+    })
+}
+
+/// Parses body data typed by a person: empty means `{}`; anything but a JSON object is refused.
+pub fn parse_body(text: &str) -> CoreResult<serde_json::Map<String, serde_json::Value>> {
+    if text.len() > MAX_BODY_BYTES {
+        return Err(CoreError::validation(format!(
+            "The body data is {} bytes; at most {} KiB are allowed.",
+            text.len(),
+            MAX_BODY_BYTES / 1024
+        )));
+    }
+    if text.trim().is_empty() {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(other) => Err(CoreError::validation(format!(
+            "The body data must be a JSON object ({{...}}), not {}.",
+            json_kind(&other)
+        ))),
+        Err(e) => Err(CoreError::validation(format!(
+            "The body data is not valid JSON: {e}."
+        ))),
+    }
+}
+
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+pub fn validate_timeout(secs: u32) -> CoreResult<()> {
+    if !(1..=MAX_TIMEOUT_SECS).contains(&secs) {
+        return Err(CoreError::validation(format!(
+            "The timeout must be between 1 and {MAX_TIMEOUT_SECS} seconds."
+        )));
+    }
+    Ok(())
+}
+
+pub fn validate_ca_pem(pem: &str) -> CoreResult<()> {
+    reqwest::Certificate::from_pem(pem.as_bytes())
+        .map(drop)
+        .map_err(|e| {
+            CoreError::validation(format!(
+                "The CA certificate is not a valid PEM certificate: {e}."
+            ))
+        })?;
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(CoreError::validation(
+            "The CA certificate must be PEM text starting with -----BEGIN CERTIFICATE-----.",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nine_actions() {
+        assert_eq!(Action::ALL.iter().filter(|a| a.is_valid()).count(), 9);
+        assert!(!Action::new(ActionType::Order, ActionSubtype::Lock).is_valid());
+        assert!(!Action::new(ActionType::Interlock, ActionSubtype::Create).is_valid());
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.kind_str(), a.subtype_str()).unwrap(), a);
+        }
+    }
+
+    #[test]
+    fn url_rules() {
+        assert!(validate_url("https://lims.example.org/hook?x=1").is_ok());
+        assert!(validate_url("http://127.0.0.1:8080").is_ok());
+        assert!(validate_url("ftp://x.org")
+            .unwrap_err()
+            .message
+            .contains("http:// or https://"));
+        assert!(validate_url("not a url")
+            .unwrap_err()
+            .message
+            .contains("is not valid"));
+        assert!(validate_url("https://user:pw@x.org")
+            .unwrap_err()
+            .message
+            .contains("HTTP auth"));
+    }
+
+    #[test]
+    fn header_rules() {
+        assert!(validate_header_name("X-Api-Key").is_ok());
+        assert!(validate_header_name("Bad Header")
+            .unwrap_err()
+            .message
+            .contains("not a valid"));
+        for reserved in [
+            "Content-Type",
+            "content-length",
+            "Host",
+            "Transfer-Encoding",
+        ] {
+            assert!(validate_header_name(reserved)
+                .unwrap_err()
+                .message
+                .contains("set by the app"));
+        }
+        assert!(validate_header_value("X", "ok value").is_ok());
+        assert!(validate_header_value("X", "line\nbreak").is_err());
+    }
+
+    #[test]
+    fn body_rules() {
+        assert!(parse_body("").unwrap().is_empty());
+        assert_eq!(parse_body(r#"{"a":1}"#).unwrap()["a"], 1);
+        assert!(parse_body("[1]")
+            .unwrap_err()
+            .message
+            .contains("not an array"));
+        assert!(parse_body("{")
+            .unwrap_err()
+            .message
+            .contains("not valid JSON"));
+        let big = format!(r#"{{"a":"{}"}}"#, "x".repeat(MAX_BODY_BYTES));
+        assert!(parse_body(&big).unwrap_err().message.contains("64 KiB"));
+    }
+
+    #[test]
+    fn timeout_rules() {
+        assert!(validate_timeout(0).is_err());
+        assert!(validate_timeout(1).is_ok());
+        assert!(validate_timeout(120).is_ok());
+        assert!(validate_timeout(121).is_err());
+    }
+}
