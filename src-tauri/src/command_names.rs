@@ -27,4 +27,11 @@ pub const COMMANDS: &[&str] = &[
     "update_order",
     "delete_order",
     "station_overview",
+    "list_webhooks",
+    "save_webhook",
+    "delete_webhook",
+    "rotate_signing_secret",
+    "list_deliveries",
+    "send_test_webhook",
+    "resend_delivery",
 ];

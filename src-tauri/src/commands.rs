@@ -4,6 +4,9 @@
 
 use crate::state::AppState;
 use interlock_core::model::*;
+use interlock_core::outbox;
+use interlock_core::station_webhooks::WebhookSaved;
+use interlock_core::webhook::{Webhook, WebhookInput};
 use interlock_core::{CoreError, CoreResult, Station};
 use serde::Serialize;
 use std::sync::Arc;
@@ -248,4 +251,56 @@ pub async fn delete_order(state: State<'_, AppState>, id: String) -> Result<(), 
 #[specta::specta]
 pub async fn station_overview(state: State<'_, AppState>) -> Result<StationOverview, CoreError> {
     on_station(state, |s| s.overview()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_webhooks(state: State<'_, AppState>) -> Result<Vec<Webhook>, CoreError> {
+    on_station(state, |s| s.list_webhooks()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_webhook(
+    state: State<'_, AppState>,
+    id: Option<String>,
+    input: WebhookInput,
+) -> Result<WebhookSaved, CoreError> {
+    on_station(state, move |s| s.save_webhook(id.as_deref(), input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_webhook(state: State<'_, AppState>, id: String) -> Result<(), CoreError> {
+    on_station(state, move |s| s.delete_webhook(&id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn rotate_signing_secret(state: State<'_, AppState>, id: String) -> Result<String, CoreError> {
+    on_station(state, move |s| s.rotate_signing_secret(&id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_deliveries(
+    state: State<'_, AppState>,
+    outcome: Option<String>,
+    webhook_id: Option<String>,
+) -> Result<Vec<DeliveryAttempt>, CoreError> {
+    on_station(state, move |s| s.list_deliveries(outcome.as_deref(), webhook_id.as_deref(), 500)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn send_test_webhook(state: State<'_, AppState>, id: String) -> Result<DeliveryAttempt, CoreError> {
+    let station = state.station()?;
+    outbox::send_test(&station, &state.deliverer, &id).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn resend_delivery(state: State<'_, AppState>, attempt_id: String) -> Result<DeliveryAttempt, CoreError> {
+    let station = state.station()?;
+    outbox::resend(&station, &state.deliverer, &attempt_id).await
 }

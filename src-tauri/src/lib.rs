@@ -8,7 +8,10 @@ pub mod paths;
 pub mod state;
 
 use clap::Parser;
+use interlock_core::delivery::Deliverer;
+use interlock_core::outbox;
 use interlock_core::secrets::KeyringStore;
+use std::time::Duration;
 use interlock_core::{Station, SystemClock};
 use paths::StationPaths;
 use state::AppState;
@@ -57,6 +60,13 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         update_order,
         delete_order,
         station_overview,
+        list_webhooks,
+        save_webhook,
+        delete_webhook,
+        rotate_signing_secret,
+        list_deliveries,
+        send_test_webhook,
+        resend_delivery,
     ])
 }
 
@@ -109,7 +119,15 @@ pub fn run(cli: Cli) -> i32 {
             e.message
         );
     }
+    let deliverer = match Deliverer::new() {
+        Ok(d) => Arc::new(d),
+        Err(e) => {
+            eprintln!("interlock-station: cannot set up HTTPS: {e}");
+            return 1;
+        }
+    };
     let builder = specta_builder();
+    let worker = station.as_ref().ok().map(|s| (s.clone(), deliverer.clone()));
     let result = tauri::Builder::default()
         // First: a second launch must hand over to this one before it opens anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -119,7 +137,14 @@ pub fn run(cli: Cli) -> i32 {
                 let _ = window.set_focus();
             }
         }))
-        .manage(AppState { paths, station })
+        .manage(AppState { paths, station, deliverer })
+        .setup(move |_app| {
+            if let Some((station, deliverer)) = worker {
+                // Sends order/event webhooks from the outbox, including those left by a crash.
+                tauri::async_runtime::spawn(outbox::run_worker(station, deliverer, Duration::from_secs(30)));
+            }
+            Ok(())
+        })
         .invoke_handler(builder.invoke_handler())
         .run(tauri::generate_context!());
     match result {

@@ -3,12 +3,15 @@
 //! crashing at start.
 
 use crate::paths::StationPaths;
+use interlock_core::delivery::Deliverer;
 use interlock_core::{CoreError, Station};
 use std::sync::Arc;
 
 pub struct AppState {
     pub paths: StationPaths,
     pub station: Result<Arc<Station>, CoreError>,
+    /// The reused HTTP clients every webhook goes through.
+    pub deliverer: Arc<Deliverer>,
 }
 
 impl AppState {

@@ -136,6 +136,48 @@ pub async fn deliver_due(
     Ok(report)
 }
 
+/// The delivery worker: sends what is due, then sleeps until the next delivery is due (at most
+/// `idle_poll`) or until a change writes new deliveries. Runs until the task is dropped.
+pub async fn run_worker(station: Arc<crate::Station>, deliverer: Arc<Deliverer>, idle_poll: Duration) {
+    let signal = station.outbox_signal();
+    loop {
+        match deliver_due(&station, &deliverer).await {
+            Ok(report) if report.sent > 0 => {
+                tracing::debug!(?report, "outbox drained");
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(code = e.code.as_str(), "outbox worker: {}", e.message),
+        }
+        let wait = match station.next_delivery_due() {
+            Ok(Some(at)) => {
+                let ms = (at.as_millisecond() - station.now().as_millisecond()).max(0) as u64;
+                Duration::from_millis(ms).min(idle_poll)
+            }
+            _ => idle_poll,
+        };
+        tokio::select! {
+            _ = signal.notified() => {}
+            _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
+        }
+    }
+}
+
+/// Sends everything due now, repeatedly, until nothing is due; never waits for later retries.
+pub async fn drain_now(station: &crate::Station, deliverer: &Arc<Deliverer>) -> CoreResult<DrainReport> {
+    let mut total = DrainReport::default();
+    loop {
+        let r = deliver_due(station, deliverer).await?;
+        if r.sent == 0 {
+            return Ok(total);
+        }
+        total.sent += r.sent;
+        total.delivered += r.delivered;
+        total.retrying += r.retrying;
+        total.failed += r.failed;
+    }
+}
+
 /// "Send test": sends a sample payload to one webhook now and logs the result.
 pub async fn send_test(
     station: &crate::Station,

@@ -206,6 +206,62 @@ async stationOverview() : Promise<Result<StationOverview, CoreError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async listWebhooks() : Promise<Result<Webhook[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_webhooks") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async saveWebhook(id: string | null, input: WebhookInput) : Promise<Result<WebhookSaved, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_webhook", { id, input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async deleteWebhook(id: string) : Promise<Result<null, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_webhook", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async rotateSigningSecret(id: string) : Promise<Result<string, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rotate_signing_secret", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listDeliveries(outcome: string | null, webhookId: string | null) : Promise<Result<DeliveryAttempt[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_deliveries", { outcome, webhookId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async sendTestWebhook(id: string) : Promise<Result<DeliveryAttempt, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("send_test_webhook", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async resendDelivery(attemptId: string) : Promise<Result<DeliveryAttempt, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("resend_delivery", { attemptId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -224,11 +280,31 @@ async stationOverview() : Promise<Result<StationOverview, CoreError>> {
  */
 export type Account = { id: string; username: string; display_name: string; role: Role; active: boolean; created_at: string }
 export type AccountUpdate = { display_name: string; role: Role; active: boolean }
+/**
+ * One of the nine type/subtype pairs a webhook can be attached to.
+ */
+export type Action = { type: ActionType; subtype: ActionSubtype }
+export type ActionSubtype = "create" | "update" | "delete" | "unlock" | "status" | "lock"
+export type ActionType = "order" | "event" | "interlock"
 export type AppStatus = { state: StartupState; error: CoreError | null; database_path: string; version: string }
+export type AuthKind = "none" | "basic" | "bearer"
 /**
  * An error with a stable code and a message fit to show a person.
  */
 export type CoreError = { code: ErrorCode; message: string }
+/**
+ * One logged webhook request.
+ */
+export type DeliveryAttempt = { id: string; outbox_id: string | null; webhook_id: string | null; webhook_name: string; 
+/**
+ * "event/create"
+ */
+action: string; verb: string; url: string; attempt: number; attempted_at: string; duration_ms: number; status: number | null; error_class: ErrorClass | null; error: string | null; response_excerpt: string; 
+/**
+ * delivered, retrying, failed, or test
+ */
+outcome: string; next_attempt_at: string | null }
+export type ErrorClass = "dns" | "refused" | "tls" | "timeout" | "redirect" | "http_status" | "connect" | "config" | "other"
 /**
  * Stable error codes. The UI and tests match on these; never rename one.
  */
@@ -290,17 +366,43 @@ export type ErrorCode =
  */
 "DATABASE" | 
 /**
+ * The OS keyring is locked or refused access.
+ */
+"KEYRING_LOCKED" | 
+/**
+ * The OS keyring cannot be reached (no Secret Service, platform failure).
+ */
+"KEYRING_UNAVAILABLE" | 
+/**
  * A failure inside the app that is not the user's doing.
  */
 "INTERNAL"
 export type Event = { id: string; service_id: string; service_name: string; user_id: string; user_display_name: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null }
 export type EventInput = { service_id: string; user_id: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null }
 export type FirstAdministrator = { username: string; display_name: string; password: string }
+export type HeaderInput = { name: string; 
+/**
+ * The value of a plain header (ignored for a secret one).
+ */
+value: string; secret: boolean; 
+/**
+ * For a secret header: keep, set or clear its value.
+ */
+secret_value: SecretChange }
+/**
+ * A header as the UI sees it: a secret header's value is never sent back, only whether it is set.
+ */
+export type HeaderView = { name: string; 
+/**
+ * The value of a plain header; empty for a secret one.
+ */
+value: string; secret: boolean; secret_set: boolean }
 /**
  * When an instrument user may use the interlock: from `lead` minutes before the booking starts
  * until `post` minutes after it ends.
  */
 export type InterlockWindow = { lead_minutes: number; post_minutes: number }
+export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
 export type NewAccount = { username: string; display_name: string; role: Role; password: string }
 export type Order = { id: string; reference: string; customer: string; status: OrderStatus; lines: OrderLine[] }
 export type OrderInput = { reference: string; customer: string; status: OrderStatus; lines: OrderLineInput[] }
@@ -321,6 +423,22 @@ export type OverviewEvent = {
  */
 mine: boolean; event_id: string | null; title: string | null; user_display_name: string | null; starts_at: string; ends_at: string }
 export type Role = "administrator" | "facility_staff" | "instrument_user"
+/**
+ * What to do with a stored secret when a webhook is saved.
+ */
+export type SecretChange = 
+/**
+ * Leave the stored secret as it is.
+ */
+{ change: "keep" } | 
+/**
+ * Store this new value.
+ */
+{ change: "set"; value: string } | 
+/**
+ * Remove the stored secret.
+ */
+{ change: "clear" }
 export type Service = { id: string; name: string; description: string; tags: string[]; 
 /**
  * Present when the service carries `has_interlock`.
@@ -351,6 +469,52 @@ export type StartupState =
 "failed"
 export type StationInstrument = { service: Service; current: OverviewEvent | null; next: OverviewEvent | null }
 export type StationOverview = { now: string; instruments: StationInstrument[] }
+export type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
+/**
+ * A webhook as stored and as the UI sees it. No secret value appears here.
+ */
+export type Webhook = { id: string; name: string; enabled: boolean; action: Action; 
+/**
+ * The service it fires for; `None` for every service of the station.
+ */
+service_id: string | null; url: string; verb: Verb; 
+/**
+ * Ignores every TLS certificate error. Not recommended.
+ */
+insecure: boolean; headers: HeaderView[]; auth: AuthKind; 
+/**
+ * The basic-auth username (not a secret).
+ */
+auth_username: string; 
+/**
+ * Whether a basic password or bearer token is stored in the keyring.
+ */
+auth_secret_set: boolean; 
+/**
+ * Body data (a JSON object) merged into every payload; system keys win.
+ */
+body: Partial<{ [key in string]: JsonValue }>; timeout_secs: number; signing: boolean; signing_secret_set: boolean; 
+/**
+ * A CA certificate (PEM) trusted for this webhook in addition to the system's.
+ */
+ca_pem: string | null; 
+/**
+ * Why the station disabled it on its own (e.g. the receiver answered 410 Gone).
+ */
+disabled_reason: string | null }
+export type WebhookInput = { name: string; enabled: boolean; action: Action; service_id: string | null; url: string; verb: Verb; insecure: boolean; headers: HeaderInput[]; auth: AuthKind; auth_username: string; 
+/**
+ * The basic password or bearer token.
+ */
+auth_secret: SecretChange; 
+/**
+ * The body data as the JSON text the user typed.
+ */
+body: string; timeout_secs: number; signing: boolean; ca_pem: string | null }
+/**
+ * The result of saving a webhook. A newly generated signing secret is shown once, here.
+ */
+export type WebhookSaved = { webhook: Webhook; new_signing_secret: string | null }
 
 /** tauri-specta globals **/
 
