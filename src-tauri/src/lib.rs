@@ -1,9 +1,11 @@
 //! Interlock Station's app shell: command-line parsing, logging, the Tauri window and its IPC
 //! commands. Every rule lives in `interlock-core`; this crate only wires it to the window.
 
+pub mod cli;
 pub mod command_names;
 pub mod commands;
 pub mod logging;
+pub mod notify;
 pub mod paths;
 pub mod state;
 
@@ -29,6 +31,9 @@ pub struct Cli {
     /// Folder for the station database and logs (default: the OS app-data folder).
     #[arg(long, env = "INTERLOCK_DATA_DIR", global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<cli::Command>,
 }
 
 /// The typed command list; also the source of the generated TypeScript bindings.
@@ -98,12 +103,17 @@ fn missing_display() -> Option<&'static str> {
 
 /// Runs the app; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    if let Some(command) = cli.command {
+        let paths = StationPaths::resolve(cli.data_dir.as_deref());
+        let _log_guard = logging::init(&paths.log_dir, false);
+        return cli::run(command, &paths);
+    }
     if let Some(message) = missing_display() {
         eprintln!("{message}");
         return 2;
     }
     let paths = StationPaths::resolve(cli.data_dir.as_deref());
-    let _log_guard = logging::init(&paths.log_dir);
+    let _log_guard = logging::init(&paths.log_dir, true);
     tracing::info!(data_dir = %paths.data_dir.display(), version = env!("CARGO_PKG_VERSION"), "starting Interlock Station");
 
     let station = Station::open(

@@ -8,7 +8,7 @@ use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 pub const LOG_FILE_PREFIX: &str = "interlock-station.log";
 
 /// Starts logging; keep the returned guard alive for the life of the process.
-pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
+pub fn init(log_dir: &Path, to_stderr: bool) -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_env("INTERLOCK_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tao=warn,wry=warn"));
     let (file_layer, guard) = match std::fs::create_dir_all(log_dir) {
@@ -31,7 +31,7 @@ pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(file_layer)
-        .with(fmt::layer().with_writer(std::io::stderr))
+        .with(to_stderr.then(|| fmt::layer().with_writer(std::io::stderr)))
         .try_init();
     guard
 }

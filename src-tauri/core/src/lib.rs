@@ -17,6 +17,7 @@ pub mod station;
 pub mod station_webhooks;
 pub mod store;
 pub mod tags;
+pub mod transfer;
 pub mod webhook;
 
 pub use clock::{Clock, ManualClock, SystemClock};

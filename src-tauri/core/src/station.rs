@@ -29,6 +29,8 @@ pub const SIGN_IN_PAUSE: SignedDuration = SignedDuration::from_secs(30);
 pub const DEFAULT_IDLE_TIMEOUT_MINUTES: u32 = 10;
 pub const MAX_IDLE_TIMEOUT_MINUTES: u32 = 240;
 const IDLE_TIMEOUT_KEY: &str = "idle_timeout_minutes";
+/// The id the command line acts under; no account row has it.
+pub const SYSTEM_ACCOUNT_ID: &str = "system";
 
 #[derive(Debug, Clone)]
 struct ActiveSession {
@@ -230,6 +232,17 @@ impl Station {
         })
     }
 
+    /// The command line acts as the station itself (whoever can run it owns the data folder):
+    /// an administrator without an account, never idle.
+    pub fn act_as_system(&self) {
+        let now = self.now();
+        *lock(&self.session) = Some(ActiveSession {
+            account_id: SYSTEM_ACCOUNT_ID.to_string(),
+            signed_in_at: now,
+            last_activity: now,
+        });
+    }
+
     pub fn sign_out(&self) {
         if lock(&self.session).take().is_some() {
             tracing::info!("signed out");
@@ -267,6 +280,17 @@ impl Station {
         };
         let store = self.store();
         let idle = idle_timeout(store.conn())?;
+        if session.account_id == SYSTEM_ACCOUNT_ID {
+            let account = Account {
+                id: SYSTEM_ACCOUNT_ID.to_string(),
+                username: "system".into(),
+                display_name: "Command line".into(),
+                role: Role::Administrator,
+                active: true,
+                created_at: session.signed_in_at,
+            };
+            return Ok((account, session, idle));
+        }
         if now >= session.last_activity + SignedDuration::from_mins(i64::from(idle)) {
             *guard = None;
             tracing::info!("signed out after {idle} min idle");
@@ -409,10 +433,15 @@ impl Station {
     }
 
     pub fn create_service(&self, input: ServiceInput) -> CoreResult<Service> {
+        self.create_service_with_id(&store::new_id(), input)
+    }
+
+    /// Creates a service under a given id (configuration import keeps ids across stations).
+    pub fn create_service_with_id(&self, id: &str, input: ServiceInput) -> CoreResult<Service> {
         self.actor(Permission::ManageSchedule)?;
         let (name, description, tags) = Self::validate_service(&input)?;
         let store = self.store();
-        let id = store::new_id();
+        let id = id.to_string();
         services::insert(store.conn(), &id, &name, &description, &tags, self.now())?;
         services::get(store.conn(), &id)?.ok_or_else(|| CoreError::not_found("The service"))
     }

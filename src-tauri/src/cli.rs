@@ -1,0 +1,198 @@
+//! Why this exists: administrators provision and check stations by script. These subcommands run
+//! on the same binary and core as the window, honour `--data-dir`, and need no display.
+
+use crate::paths::StationPaths;
+use clap::Subcommand;
+use interlock_core::delivery::Deliverer;
+use interlock_core::secrets::{KeyringStore, SecretStore};
+use interlock_core::sensitive::Sensitive;
+use interlock_core::transfer::{ConfigFile, ScheduleFile};
+use interlock_core::{outbox, CoreError, Station, SystemClock};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Export or import the station configuration (settings, services, webhooks; never secrets).
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Apply a schedule file: services, orders and events; fires webhooks as the UI does.
+    Schedule {
+        #[command(subcommand)]
+        action: ScheduleAction,
+    },
+    /// Send every webhook delivery that is due now, then exit (waits for no later retry).
+    Deliver,
+    /// List logged delivery attempts, newest first.
+    Deliveries {
+        /// How many to show.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Only this outcome: delivered, retrying, failed or test.
+        #[arg(long)]
+        outcome: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the database, the OS keyring and the notification server, one line each.
+    Doctor,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Write the configuration to FILE (JSON; secrets are never included).
+    Export { file: PathBuf },
+    /// Read the configuration from FILE; reports which secrets still need to be entered.
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleAction {
+    /// Apply the schedule in FILE (JSON).
+    Import { file: PathBuf },
+}
+
+fn open_station(paths: &StationPaths) -> Result<Station, CoreError> {
+    let station = Station::open(&paths.database(), Arc::new(SystemClock), Arc::new(KeyringStore::new()))?;
+    station.act_as_system();
+    Ok(station)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not a valid file of this kind: {e}", file.display()))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// Runs one subcommand; returns the exit code.
+pub fn run(command: Command, paths: &StationPaths) -> i32 {
+    let result = match command {
+        Command::Doctor => return doctor(paths),
+        other => run_fallible(other, paths),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("interlock-station: {message}");
+            1
+        }
+    }
+}
+
+fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
+    let station = open_station(paths).map_err(|e| e.message)?;
+    match command {
+        Command::Config { action: ConfigAction::Export { file } } => {
+            let config = station.export_config().map_err(|e| e.message)?;
+            let text = serde_json::to_string_pretty(&config).map_err(|e| e.to_string())?;
+            std::fs::write(&file, text + "\n").map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            println!("exported {} services and {} webhooks to {}", config.services.len(), config.webhooks.len(), file.display());
+        }
+        Command::Config { action: ConfigAction::Import { file } } => {
+            let config: ConfigFile = read_json(&file)?;
+            let report = station.import_config(&config).map_err(|e| e.message)?;
+            println!("imported {} services and {} webhooks", report.services, report.webhooks);
+            if report.missing_secrets.is_empty() {
+                println!("every secret is present in this station's keyring");
+            } else {
+                println!("secrets still to enter in the Webhook Manager:");
+                for m in &report.missing_secrets {
+                    println!("  - {m}");
+                }
+            }
+        }
+        Command::Schedule { action: ScheduleAction::Import { file } } => {
+            let schedule: ScheduleFile = read_json(&file)?;
+            let report = station.import_schedule(&schedule).map_err(|e| e.message)?;
+            println!("created {}, updated {}, deleted {}", report.created, report.updated, report.deleted);
+            for id in &report.event_ids {
+                println!("event {id}");
+            }
+        }
+        Command::Deliver => {
+            let deliverer = Arc::new(Deliverer::new()?);
+            let station = Arc::new(station);
+            let report = runtime()?.block_on(outbox::drain_now(&station, &deliverer)).map_err(|e| e.message)?;
+            println!(
+                "sent {}: {} delivered, {} to retry later, {} failed",
+                report.sent, report.delivered, report.retrying, report.failed
+            );
+        }
+        Command::Deliveries { limit, outcome, json } => {
+            let list = station.list_deliveries_unchecked(outcome.as_deref(), None, limit).map_err(|e| e.message)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?);
+            } else if list.is_empty() {
+                println!("no deliveries logged");
+            } else {
+                for a in list {
+                    let result = match (a.status, &a.error) {
+                        (_, Some(e)) => e.clone(),
+                        (Some(s), None) => format!("HTTP {s}"),
+                        (None, None) => String::new(),
+                    };
+                    let local = a.attempted_at.to_zoned_datetime(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M:%S");
+                    println!(
+                        "{local}  {:<9}  #{:<2} {:<13} {:<6} {}  {} ms  [{}]  {}",
+                        a.outcome, a.attempt, a.action, a.verb, a.url, a.duration_ms, a.webhook_name, result
+                    );
+                }
+            }
+        }
+        Command::Doctor => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+/// One line per part; exit 0 only when all are fine.
+fn doctor(paths: &StationPaths) -> i32 {
+    let mut failures = 0;
+    match Station::open(&paths.database(), Arc::new(SystemClock), Arc::new(KeyringStore::new())) {
+        Ok(station) => {
+            station.act_as_system();
+            let counts = station.list_deliveries_unchecked(Some("failed"), None, 5000).map(|l| l.len()).unwrap_or(0);
+            println!("database: ok ({}, schema {}, {} failed delivery attempts logged)", paths.database().display(), interlock_core::store::schema_version(), counts);
+        }
+        Err(e) => {
+            failures += 1;
+            println!("database: FAILED ({}) {}", e.code.as_str(), e.message);
+        }
+    }
+    let keyring = KeyringStore::new();
+    let probe = "doctor/probe";
+    let check = keyring
+        .set(probe, &Sensitive::new("probe".to_string()))
+        .and_then(|_| keyring.get(probe))
+        .and_then(|v| {
+            keyring.delete(probe)?;
+            Ok(v.is_some_and(|v| v.expose() == "probe"))
+        });
+    match check {
+        Ok(true) => println!("keyring: ok (stored, read back and removed a probe entry)"),
+        Ok(false) => {
+            failures += 1;
+            println!("keyring: FAILED the probe entry did not read back");
+        }
+        Err(e) => {
+            failures += 1;
+            println!("keyring: FAILED ({}) {}", e.code.as_str(), e.message);
+        }
+    }
+    match crate::notify::server_status() {
+        Ok(line) => println!("notifications: ok ({line})"),
+        Err(line) => {
+            failures += 1;
+            println!("notifications: FAILED {line}");
+        }
+    }
+    i32::from(failures > 0)
+}
