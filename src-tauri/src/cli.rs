@@ -56,14 +56,20 @@ pub enum ScheduleAction {
 }
 
 fn open_station(paths: &StationPaths) -> Result<Station, CoreError> {
-    let station = Station::open(&paths.database(), Arc::new(SystemClock), Arc::new(KeyringStore::new()))?;
+    let station = Station::open(
+        &paths.database(),
+        Arc::new(SystemClock),
+        Arc::new(KeyringStore::new()),
+    )?;
     station.act_as_system();
     Ok(station)
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not a valid file of this kind: {e}", file.display()))
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a valid file of this kind: {e}", file.display()))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -91,16 +97,29 @@ pub fn run(command: Command, paths: &StationPaths) -> i32 {
 fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
     let station = open_station(paths).map_err(|e| e.message)?;
     match command {
-        Command::Config { action: ConfigAction::Export { file } } => {
+        Command::Config {
+            action: ConfigAction::Export { file },
+        } => {
             let config = station.export_config().map_err(|e| e.message)?;
             let text = serde_json::to_string_pretty(&config).map_err(|e| e.to_string())?;
-            std::fs::write(&file, text + "\n").map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-            println!("exported {} services and {} webhooks to {}", config.services.len(), config.webhooks.len(), file.display());
+            std::fs::write(&file, text + "\n")
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            println!(
+                "exported {} services and {} webhooks to {}",
+                config.services.len(),
+                config.webhooks.len(),
+                file.display()
+            );
         }
-        Command::Config { action: ConfigAction::Import { file } } => {
+        Command::Config {
+            action: ConfigAction::Import { file },
+        } => {
             let config: ConfigFile = read_json(&file)?;
             let report = station.import_config(&config).map_err(|e| e.message)?;
-            println!("imported {} services and {} webhooks", report.services, report.webhooks);
+            println!(
+                "imported {} services and {} webhooks",
+                report.services, report.webhooks
+            );
             if report.missing_secrets.is_empty() {
                 println!("every secret is present in this station's keyring");
             } else {
@@ -110,10 +129,15 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
                 }
             }
         }
-        Command::Schedule { action: ScheduleAction::Import { file } } => {
+        Command::Schedule {
+            action: ScheduleAction::Import { file },
+        } => {
             let schedule: ScheduleFile = read_json(&file)?;
             let report = station.import_schedule(&schedule).map_err(|e| e.message)?;
-            println!("created {}, updated {}, deleted {}", report.created, report.updated, report.deleted);
+            println!(
+                "created {}, updated {}, deleted {}",
+                report.created, report.updated, report.deleted
+            );
             for id in &report.event_ids {
                 println!("event {id}");
             }
@@ -121,16 +145,27 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
         Command::Deliver => {
             let deliverer = Arc::new(Deliverer::new()?);
             let station = Arc::new(station);
-            let report = runtime()?.block_on(outbox::drain_now(&station, &deliverer)).map_err(|e| e.message)?;
+            let report = runtime()?
+                .block_on(outbox::drain_now(&station, &deliverer))
+                .map_err(|e| e.message)?;
             println!(
                 "sent {}: {} delivered, {} to retry later, {} failed",
                 report.sent, report.delivered, report.retrying, report.failed
             );
         }
-        Command::Deliveries { limit, outcome, json } => {
-            let list = station.list_deliveries_unchecked(outcome.as_deref(), None, limit).map_err(|e| e.message)?;
+        Command::Deliveries {
+            limit,
+            outcome,
+            json,
+        } => {
+            let list = station
+                .list_deliveries_unchecked(outcome.as_deref(), None, limit)
+                .map_err(|e| e.message)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
+                );
             } else if list.is_empty() {
                 println!("no deliveries logged");
             } else {
@@ -140,10 +175,20 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
                         (Some(s), None) => format!("HTTP {s}"),
                         (None, None) => String::new(),
                     };
-                    let local = a.attempted_at.to_zoned_datetime(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M:%S");
+                    let local = a
+                        .attempted_at
+                        .to_zoned_datetime(jiff::tz::TimeZone::system())
+                        .strftime("%Y-%m-%d %H:%M:%S");
                     println!(
                         "{local}  {:<9}  #{:<2} {:<13} {:<6} {}  {} ms  [{}]  {}",
-                        a.outcome, a.attempt, a.action, a.verb, a.url, a.duration_ms, a.webhook_name, result
+                        a.outcome,
+                        a.attempt,
+                        a.action,
+                        a.verb,
+                        a.url,
+                        a.duration_ms,
+                        a.webhook_name,
+                        result
                     );
                 }
             }
@@ -156,11 +201,23 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
 /// One line per part; exit 0 only when all are fine.
 fn doctor(paths: &StationPaths) -> i32 {
     let mut failures = 0;
-    match Station::open(&paths.database(), Arc::new(SystemClock), Arc::new(KeyringStore::new())) {
+    match Station::open(
+        &paths.database(),
+        Arc::new(SystemClock),
+        Arc::new(KeyringStore::new()),
+    ) {
         Ok(station) => {
             station.act_as_system();
-            let counts = station.list_deliveries_unchecked(Some("failed"), None, 5000).map(|l| l.len()).unwrap_or(0);
-            println!("database: ok ({}, schema {}, {} failed delivery attempts logged)", paths.database().display(), interlock_core::store::schema_version(), counts);
+            let counts = station
+                .list_deliveries_unchecked(Some("failed"), None, 5000)
+                .map(|l| l.len())
+                .unwrap_or(0);
+            println!(
+                "database: ok ({}, schema {}, {} failed delivery attempts logged)",
+                paths.database().display(),
+                interlock_core::store::schema_version(),
+                counts
+            );
         }
         Err(e) => {
             failures += 1;

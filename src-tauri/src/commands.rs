@@ -277,7 +277,10 @@ pub async fn delete_webhook(state: State<'_, AppState>, id: String) -> Result<()
 
 #[tauri::command]
 #[specta::specta]
-pub async fn rotate_signing_secret(state: State<'_, AppState>, id: String) -> Result<String, CoreError> {
+pub async fn rotate_signing_secret(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<String, CoreError> {
     on_station(state, move |s| s.rotate_signing_secret(&id)).await
 }
 
@@ -288,19 +291,28 @@ pub async fn list_deliveries(
     outcome: Option<String>,
     webhook_id: Option<String>,
 ) -> Result<Vec<DeliveryAttempt>, CoreError> {
-    on_station(state, move |s| s.list_deliveries(outcome.as_deref(), webhook_id.as_deref(), 500)).await
+    on_station(state, move |s| {
+        s.list_deliveries(outcome.as_deref(), webhook_id.as_deref(), 500)
+    })
+    .await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn send_test_webhook(state: State<'_, AppState>, id: String) -> Result<DeliveryAttempt, CoreError> {
+pub async fn send_test_webhook(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<DeliveryAttempt, CoreError> {
     let station = state.station()?;
     outbox::send_test(&station, &state.deliverer, &id).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn resend_delivery(state: State<'_, AppState>, attempt_id: String) -> Result<DeliveryAttempt, CoreError> {
+pub async fn resend_delivery(
+    state: State<'_, AppState>,
+    attempt_id: String,
+) -> Result<DeliveryAttempt, CoreError> {
     let station = state.station()?;
     outbox::resend(&station, &state.deliverer, &attempt_id).await
 }

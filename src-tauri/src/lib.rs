@@ -13,12 +13,12 @@ use clap::Parser;
 use interlock_core::delivery::Deliverer;
 use interlock_core::outbox;
 use interlock_core::secrets::KeyringStore;
-use std::time::Duration;
 use interlock_core::{Station, SystemClock};
 use paths::StationPaths;
 use state::AppState;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tauri::Manager;
 
 #[derive(Debug, Parser)]
@@ -137,7 +137,10 @@ pub fn run(cli: Cli) -> i32 {
         }
     };
     let builder = specta_builder();
-    let worker = station.as_ref().ok().map(|s| (s.clone(), deliverer.clone()));
+    let worker = station
+        .as_ref()
+        .ok()
+        .map(|s| (s.clone(), deliverer.clone()));
     let result = tauri::Builder::default()
         // First: a second launch must hand over to this one before it opens anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -147,11 +150,19 @@ pub fn run(cli: Cli) -> i32 {
                 let _ = window.set_focus();
             }
         }))
-        .manage(AppState { paths, station, deliverer })
+        .manage(AppState {
+            paths,
+            station,
+            deliverer,
+        })
         .setup(move |_app| {
             if let Some((station, deliverer)) = worker {
                 // Sends order/event webhooks from the outbox, including those left by a crash.
-                tauri::async_runtime::spawn(outbox::run_worker(station, deliverer, Duration::from_secs(30)));
+                tauri::async_runtime::spawn(outbox::run_worker(
+                    station,
+                    deliverer,
+                    Duration::from_secs(30),
+                ));
             }
             Ok(())
         })

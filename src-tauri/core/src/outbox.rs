@@ -138,7 +138,11 @@ pub async fn deliver_due(
 
 /// The delivery worker: sends what is due, then sleeps until the next delivery is due (at most
 /// `idle_poll`) or until a change writes new deliveries. Runs until the task is dropped.
-pub async fn run_worker(station: Arc<crate::Station>, deliverer: Arc<Deliverer>, idle_poll: Duration) {
+pub async fn run_worker(
+    station: Arc<crate::Station>,
+    deliverer: Arc<Deliverer>,
+    idle_poll: Duration,
+) {
     let signal = station.outbox_signal();
     loop {
         match deliver_due(&station, &deliverer).await {
@@ -164,7 +168,10 @@ pub async fn run_worker(station: Arc<crate::Station>, deliverer: Arc<Deliverer>,
 }
 
 /// Sends everything due now, repeatedly, until nothing is due; never waits for later retries.
-pub async fn drain_now(station: &crate::Station, deliverer: &Arc<Deliverer>) -> CoreResult<DrainReport> {
+pub async fn drain_now(
+    station: &crate::Station,
+    deliverer: &Arc<Deliverer>,
+) -> CoreResult<DrainReport> {
     let mut total = DrainReport::default();
     loop {
         let r = deliver_due(station, deliverer).await?;

@@ -90,7 +90,12 @@ impl Station {
         let store = self.store();
         let services = services::list(store.conn())?
             .into_iter()
-            .map(|s| ServiceEntry { id: s.id, name: s.name, description: s.description, tags: s.tags })
+            .map(|s| ServiceEntry {
+                id: s.id,
+                name: s.name,
+                description: s.description,
+                tags: s.tags,
+            })
             .collect();
         let webhooks = webhooks::list(store.conn())?
             .into_iter()
@@ -106,7 +111,11 @@ impl Station {
                 headers: w
                     .headers
                     .into_iter()
-                    .map(|h| HeaderEntry { value: (!h.secret).then_some(h.value), name: h.name, secret: h.secret })
+                    .map(|h| HeaderEntry {
+                        value: (!h.secret).then_some(h.value),
+                        name: h.name,
+                        secret: h.secret,
+                    })
                     .collect(),
                 auth: w.auth,
                 auth_username: w.auth_username,
@@ -120,7 +129,10 @@ impl Station {
         Ok(ConfigFile {
             format: CONFIG_FORMAT.into(),
             version: 1,
-            settings: ConfigSettings { idle_timeout_minutes: settings.idle_timeout_minutes, retry_policy: self.retry_policy()? },
+            settings: ConfigSettings {
+                idle_timeout_minutes: settings.idle_timeout_minutes,
+                retry_policy: self.retry_policy()?,
+            },
             services,
             webhooks,
         })
@@ -139,16 +151,29 @@ impl Station {
         // Validate everything before changing anything.
         let mut planned = Vec::new();
         for w in &file.webhooks {
-            let (kind, sub) = w.action.split_once('/').ok_or_else(|| CoreError::validation(format!("Webhook '{}': action '{}' is not type/subtype.", w.name, w.action)))?;
+            let (kind, sub) = w.action.split_once('/').ok_or_else(|| {
+                CoreError::validation(format!(
+                    "Webhook '{}': action '{}' is not type/subtype.",
+                    w.name, w.action
+                ))
+            })?;
             let action = Action::parse(kind, sub)?;
-            validate_url(&w.url).map_err(|e| CoreError::validation(format!("Webhook '{}': {}", w.name, e.message)))?;
+            validate_url(&w.url).map_err(|e| {
+                CoreError::validation(format!("Webhook '{}': {}", w.name, e.message))
+            })?;
             planned.push(action);
         }
-        self.update_settings(Settings { idle_timeout_minutes: file.settings.idle_timeout_minutes })?;
+        self.update_settings(Settings {
+            idle_timeout_minutes: file.settings.idle_timeout_minutes,
+        })?;
         self.set_retry_policy(file.settings.retry_policy.clone())?;
         let mut report = ImportReport::default();
         for s in &file.services {
-            let input = ServiceInput { name: s.name.clone(), description: s.description.clone(), tags: s.tags.clone() };
+            let input = ServiceInput {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                tags: s.tags.clone(),
+            };
             let exists = services::get(self.store().conn(), &s.id)?.is_some();
             if exists {
                 self.update_service(&s.id, input)?;
@@ -164,20 +189,34 @@ impl Station {
                 report.missing_secrets.push(format!(
                     "{}: {}",
                     w.name,
-                    if w.auth == AuthKind::Basic { "basic-auth password" } else { "bearer token" }
+                    if w.auth == AuthKind::Basic {
+                        "basic-auth password"
+                    } else {
+                        "bearer token"
+                    }
                 ));
             }
             let mut headers = Vec::new();
             for h in &w.headers {
                 let secret_set = h.secret && has(header_key(&w.id, &h.name));
                 if h.secret && !secret_set {
-                    report.missing_secrets.push(format!("{}: value of secret header {}", w.name, h.name));
+                    report
+                        .missing_secrets
+                        .push(format!("{}: value of secret header {}", w.name, h.name));
                 }
-                headers.push(HeaderView { name: h.name.clone(), value: h.value.clone().unwrap_or_default(), secret: h.secret, secret_set });
+                headers.push(HeaderView {
+                    name: h.name.clone(),
+                    value: h.value.clone().unwrap_or_default(),
+                    secret: h.secret,
+                    secret_set,
+                });
             }
             let signing_set = w.signing && has(signing_key(&w.id));
             if w.signing && !signing_set {
-                report.missing_secrets.push(format!("{}: signing secret (rotate it to create one)", w.name));
+                report.missing_secrets.push(format!(
+                    "{}: signing secret (rotate it to create one)",
+                    w.name
+                ));
             }
             let webhook = Webhook {
                 id: w.id.clone(),
@@ -303,16 +342,28 @@ impl Station {
             )));
         }
         let mut report = ScheduleReport::default();
-        let at = |what: String| move |e: CoreError| CoreError::new(e.code, format!("{what}: {}", e.message));
+        let at = |what: String| {
+            move |e: CoreError| CoreError::new(e.code, format!("{what}: {}", e.message))
+        };
         for s in &file.services {
-            let input = ServiceInput { name: s.name.clone(), description: s.description.clone(), tags: s.tags.clone() };
-            match self.list_services()?.into_iter().find(|x| x.name.eq_ignore_ascii_case(&s.name)) {
+            let input = ServiceInput {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                tags: s.tags.clone(),
+            };
+            match self
+                .list_services()?
+                .into_iter()
+                .find(|x| x.name.eq_ignore_ascii_case(&s.name))
+            {
                 Some(existing) => {
-                    self.update_service(&existing.id, input).map_err(at(format!("Service '{}'", s.name)))?;
+                    self.update_service(&existing.id, input)
+                        .map_err(at(format!("Service '{}'", s.name)))?;
                     report.updated += 1;
                 }
                 None => {
-                    self.create_service(input).map_err(at(format!("Service '{}'", s.name)))?;
+                    self.create_service(input)
+                        .map_err(at(format!("Service '{}'", s.name)))?;
                     report.created += 1;
                 }
             }
@@ -326,7 +377,10 @@ impl Station {
         };
         for o in &file.orders {
             let what = format!("Order '{}'", o.reference);
-            let existing = self.list_orders()?.into_iter().find(|x| x.reference.eq_ignore_ascii_case(&o.reference));
+            let existing = self
+                .list_orders()?
+                .into_iter()
+                .find(|x| x.reference.eq_ignore_ascii_case(&o.reference));
             if o.delete {
                 let existing = existing.ok_or_else(|| CoreError::not_found(&what))?;
                 self.delete_order(&existing.id).map_err(at(what))?;
@@ -337,10 +391,22 @@ impl Station {
             for (i, l) in o.lines.iter().enumerate() {
                 let sid = service_id(&l.service).map_err(at(what.clone()))?;
                 // Keep the id of the line at the same position, so receivers see the same line_id.
-                let keep = existing.as_ref().and_then(|e| e.lines.get(i)).map(|x| x.id.clone());
-                lines.push(OrderLineInput { id: keep, service_id: sid, description: l.description.clone() });
+                let keep = existing
+                    .as_ref()
+                    .and_then(|e| e.lines.get(i))
+                    .map(|x| x.id.clone());
+                lines.push(OrderLineInput {
+                    id: keep,
+                    service_id: sid,
+                    description: l.description.clone(),
+                });
             }
-            let input = OrderInput { reference: o.reference.clone(), customer: o.customer.clone(), status: o.status, lines };
+            let input = OrderInput {
+                reference: o.reference.clone(),
+                customer: o.customer.clone(),
+                status: o.status,
+                lines,
+            };
             match existing {
                 Some(e) => {
                     self.update_order(&e.id, input).map_err(at(what))?;
@@ -355,20 +421,26 @@ impl Station {
         for (n, e) in file.events.iter().enumerate() {
             let what = format!("Event {} ({})", n + 1, e.title);
             if e.delete {
-                let id = e.id.as_deref().ok_or_else(|| CoreError::validation(format!("{what}: deleting needs the event's id.")))?;
+                let id = e.id.as_deref().ok_or_else(|| {
+                    CoreError::validation(format!("{what}: deleting needs the event's id."))
+                })?;
                 self.delete_event(id).map_err(at(what))?;
                 report.deleted += 1;
                 continue;
             }
             let (Some(starts_at), Some(ends_at)) = (e.starts_at, e.ends_at) else {
-                return Err(CoreError::validation(format!("{what}: starts_at and ends_at are required.")));
+                return Err(CoreError::validation(format!(
+                    "{what}: starts_at and ends_at are required."
+                )));
             };
             let sid = service_id(&e.service).map_err(at(what.clone()))?;
             let user = self
                 .list_accounts()?
                 .into_iter()
                 .find(|a| a.username.eq_ignore_ascii_case(&e.user))
-                .ok_or_else(|| CoreError::validation(format!("{what}: no account '{}'.", e.user)))?;
+                .ok_or_else(|| {
+                    CoreError::validation(format!("{what}: no account '{}'.", e.user))
+                })?;
             let (order_id, line_id) = match &e.order {
                 None => (None, None),
                 Some(reference) => {
@@ -376,12 +448,31 @@ impl Station {
                         .list_orders()?
                         .into_iter()
                         .find(|o| o.reference.eq_ignore_ascii_case(reference))
-                        .ok_or_else(|| CoreError::validation(format!("{what}: no order '{reference}'.")))?;
-                    let line = e.line.map(|i| order.lines.get(i).map(|l| l.id.clone()).ok_or_else(|| CoreError::validation(format!("{what}: order '{reference}' has no line {i}.")))).transpose()?;
+                        .ok_or_else(|| {
+                            CoreError::validation(format!("{what}: no order '{reference}'."))
+                        })?;
+                    let line = e
+                        .line
+                        .map(|i| {
+                            order.lines.get(i).map(|l| l.id.clone()).ok_or_else(|| {
+                                CoreError::validation(format!(
+                                    "{what}: order '{reference}' has no line {i}."
+                                ))
+                            })
+                        })
+                        .transpose()?;
                     (Some(order.id), line)
                 }
             };
-            let input = EventInput { service_id: sid, user_id: user.id, title: e.title.clone(), starts_at, ends_at, order_id, line_id };
+            let input = EventInput {
+                service_id: sid,
+                user_id: user.id,
+                title: e.title.clone(),
+                starts_at,
+                ends_at,
+                order_id,
+                line_id,
+            };
             match &e.id {
                 Some(id) => {
                     self.update_event(id, input).map_err(at(what))?;

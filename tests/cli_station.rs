@@ -1,0 +1,416 @@
+//! The administrator's command line against real processes, files and receivers: a schedule file
+//! fires webhooks exactly as the UI does, `deliver` survives `kill -9` (at-least-once), and the
+//! configuration export carries no secret while its import names the missing ones.
+
+use interlock_core::model::*;
+use interlock_core::secrets::{KeyringStore, MemoryStore, SecretStore};
+use interlock_core::webhook::*;
+use interlock_core::{Role, Station, SystemClock};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn app(data_dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_interlock-station"));
+    c.arg("--data-dir").arg(data_dir);
+    c
+}
+
+fn open(data_dir: &Path, secrets: Arc<dyn SecretStore>) -> Station {
+    let s = Station::open(
+        &data_dir.join("station.sqlite3"),
+        Arc::new(SystemClock),
+        secrets,
+    )
+    .unwrap();
+    s.act_as_system();
+    s
+}
+
+fn hook(name: &str, action: Action, url: &str) -> WebhookInput {
+    WebhookInput {
+        name: name.into(),
+        enabled: true,
+        action,
+        service_id: None,
+        url: url.into(),
+        verb: Verb::Post,
+        insecure: false,
+        headers: vec![],
+        auth: AuthKind::None,
+        auth_username: String::new(),
+        auth_secret: SecretChange::Keep,
+        body: String::new(),
+        timeout_secs: 2,
+        signing: false,
+        ca_pem: None,
+    }
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A receiver that records every request body; while `hold` is set it never answers.
+struct Receiver {
+    url: String,
+    bodies: Arc<Mutex<Vec<Value>>>,
+    hold: Arc<AtomicBool>,
+    seen: Arc<AtomicUsize>,
+}
+
+fn start_receiver() -> Receiver {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let hold = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (b, h, n) = (bodies.clone(), hold.clone(), seen.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (b, h, n) = (b.clone(), h.clone(), n.clone());
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let body = loop {
+                    let Ok(k) = stream.read(&mut chunk) else {
+                        return;
+                    };
+                    if k == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..k]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            break buf[end + 4..end + 4 + len].to_vec();
+                        }
+                    }
+                };
+                n.fetch_add(1, Ordering::SeqCst);
+                if h.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_secs(30));
+                    return;
+                }
+                b.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            });
+        }
+    });
+    Receiver {
+        url,
+        bodies,
+        hold,
+        seen,
+    }
+}
+
+#[test]
+fn a_schedule_file_fires_webhooks_and_deliver_sends_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let rx = start_receiver();
+    {
+        let s = open(dir.path(), Arc::new(MemoryStore::default()));
+        s.create_account(NewAccount {
+            username: "uma".into(),
+            display_name: "Uma".into(),
+            role: Role::InstrumentUser,
+            password: "password-1".into(),
+        })
+        .unwrap();
+        s.save_webhook(
+            None,
+            hook(
+                "events",
+                Action::new(ActionType::Event, ActionSubtype::Create),
+                &rx.url,
+            ),
+        )
+        .unwrap();
+        s.save_webhook(
+            None,
+            hook(
+                "orders",
+                Action::new(ActionType::Order, ActionSubtype::Create),
+                &rx.url,
+            ),
+        )
+        .unwrap();
+    }
+    let file = dir.path().join("schedule.json");
+    std::fs::write(
+        &file,
+        json!({
+            "format": "interlock-station-schedule", "version": 1,
+            "services": [{"name": "Confocal", "tags": ["has_interlock"]}],
+            "orders": [{"reference": "ORD-9", "customer": "Smith lab", "lines": [
+                {"service": "Confocal", "description": "2 h"}, {"service": "Confocal", "description": "1 h"}]}],
+            "events": [{"service": "Confocal", "user": "uma", "title": "Imaging",
+                        "starts_at": "2026-12-01T09:00:00Z", "ends_at": "2026-12-01T11:00:00Z",
+                        "order": "ORD-9", "line": 0}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let out = stdout(
+        &app(dir.path())
+            .args(["schedule", "import"])
+            .arg(&file)
+            .output()
+            .unwrap(),
+    );
+    assert!(out.starts_with("created 3, updated 0, deleted 0"), "{out}");
+    let event_id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("event "))
+        .unwrap()
+        .to_string();
+    let out = stdout(&app(dir.path()).arg("deliver").output().unwrap());
+    assert_eq!(
+        out.trim(),
+        "sent 3: 3 delivered, 0 to retry later, 0 failed"
+    );
+    let bodies = rx.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 3, "two order lines and one event");
+    let event = bodies.iter().find(|b| b.get("event_id").is_some()).unwrap();
+    assert_eq!(event["event_id"], json!(event_id));
+    assert!(event["order_id"].is_string());
+    assert_eq!(
+        bodies.iter().filter(|b| b.get("line_id").is_some()).count(),
+        2
+    );
+    let log = stdout(
+        &app(dir.path())
+            .args(["deliveries", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let log: Vec<Value> = serde_json::from_str(&log).unwrap();
+    assert_eq!(log.len(), 3);
+    assert!(log
+        .iter()
+        .all(|a| a["outcome"] == "delivered" && a["status"] == 200));
+    // Nothing is due any more.
+    assert_eq!(
+        stdout(&app(dir.path()).arg("deliver").output().unwrap()).trim(),
+        "sent 0: 0 delivered, 0 to retry later, 0 failed"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn deliveries_survive_kill_9_of_the_delivering_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let rx = start_receiver();
+    rx.hold.store(true, Ordering::SeqCst);
+    let mut expected = BTreeSet::new();
+    {
+        let s = open(dir.path(), Arc::new(MemoryStore::default()));
+        let user = s
+            .create_account(NewAccount {
+                username: "uma".into(),
+                display_name: "Uma".into(),
+                role: Role::InstrumentUser,
+                password: "password-1".into(),
+            })
+            .unwrap();
+        let svc = s
+            .create_service(ServiceInput {
+                name: "Confocal".into(),
+                description: String::new(),
+                tags: vec![],
+            })
+            .unwrap();
+        s.save_webhook(
+            None,
+            hook(
+                "events",
+                Action::new(ActionType::Event, ActionSubtype::Create),
+                &rx.url,
+            ),
+        )
+        .unwrap();
+        for i in 0..5 {
+            let start: jiff::Timestamp = format!("2026-12-0{}T09:00:00Z", i + 1).parse().unwrap();
+            let e = s
+                .create_event(EventInput {
+                    service_id: svc.id.clone(),
+                    user_id: user.id.clone(),
+                    title: format!("e{i}"),
+                    starts_at: start,
+                    ends_at: start + jiff::SignedDuration::from_hours(1),
+                    order_id: None,
+                    line_id: None,
+                })
+                .unwrap();
+            expected.insert(e.id);
+        }
+    }
+    // The worker sends into a receiver that never answers; kill it mid-flight.
+    let mut child = app(dir.path())
+        .arg("deliver")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rx.seen.load(Ordering::SeqCst) < 5 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(rx.seen.load(Ordering::SeqCst), 5, "all five were in flight");
+    let kill = Command::new("kill")
+        .arg("-9")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    child.wait().unwrap();
+    assert!(
+        rx.bodies.lock().unwrap().is_empty(),
+        "nothing was answered before the crash"
+    );
+
+    // Restart: once the in-flight lease (timeout + 5 s) has passed, every delivery arrives.
+    rx.hold.store(false, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = stdout(&app(dir.path()).arg("deliver").output().unwrap());
+        let got: BTreeSet<String> = rx
+            .bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|b| b["event_id"].as_str().unwrap().to_string())
+            .collect();
+        if got == expected {
+            assert!(out.contains("5 delivered"), "{out}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not all deliveries arrived after the restart: {got:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn config_export_has_no_secrets_and_import_names_the_missing_ones() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let password = "pw-export-Lq09";
+    let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
+    let webhook_id;
+    {
+        let s = open(a.path(), secrets.clone());
+        s.create_service(ServiceInput {
+            name: "Confocal".into(),
+            description: "Zeiss".into(),
+            tags: vec!["has_interlock:10:0".into()],
+        })
+        .unwrap();
+        let mut h = hook(
+            "lims",
+            Action::new(ActionType::Event, ActionSubtype::Update),
+            "https://lims.example.org/hook",
+        );
+        h.auth = AuthKind::Basic;
+        h.auth_username = "station".into();
+        h.auth_secret = SecretChange::Set {
+            value: password.into(),
+        };
+        h.headers = vec![
+            HeaderInput {
+                name: "X-Site".into(),
+                value: "B2".into(),
+                secret: false,
+                secret_value: SecretChange::Keep,
+            },
+            HeaderInput {
+                name: "X-Api-Key".into(),
+                value: String::new(),
+                secret: true,
+                secret_value: SecretChange::Set {
+                    value: "hdr-export-Wq12".into(),
+                },
+            },
+        ];
+        h.body = r#"{"site":"B2"}"#.into();
+        webhook_id = s.save_webhook(None, h).unwrap().webhook.id;
+    }
+    let file = a.path().join("config.json");
+    let out = stdout(
+        &app(a.path())
+            .args(["config", "export"])
+            .arg(&file)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        out.starts_with("exported 1 services and 1 webhooks"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !text.contains(password) && !text.contains("hdr-export-Wq12"),
+        "a secret leaked into the export"
+    );
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["format"], "interlock-station-config");
+    assert_eq!(doc["webhooks"][0]["action"], "event/update");
+    assert_eq!(
+        doc["webhooks"][0]["headers"],
+        json!([{"name": "X-Site", "value": "B2", "secret": false}, {"name": "X-Api-Key", "secret": true}])
+    );
+
+    // Remove the secrets from the keyring, as on a fresh station.
+    for key in [
+        interlock_core::station_webhooks::auth_key(&webhook_id),
+        interlock_core::station_webhooks::header_key(&webhook_id, "X-Api-Key"),
+    ] {
+        secrets.delete(&key).unwrap();
+    }
+    let out = stdout(
+        &app(b.path())
+            .args(["config", "import"])
+            .arg(&file)
+            .output()
+            .unwrap(),
+    );
+    assert!(out.contains("imported 1 services and 1 webhooks"), "{out}");
+    assert!(out.contains("lims: basic-auth password"), "{out}");
+    assert!(
+        out.contains("lims: value of secret header X-Api-Key"),
+        "{out}"
+    );
+    let s = open(b.path(), secrets.clone());
+    let hooks = s.list_webhooks().unwrap();
+    assert_eq!(hooks[0].url, "https://lims.example.org/hook");
+    assert!(!hooks[0].auth_secret_set);
+    assert_eq!(s.list_services().unwrap()[0].tags, ["has_interlock:10:0"]);
+}
