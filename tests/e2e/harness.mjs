@@ -89,7 +89,10 @@ export async function text(driver, id) {
 }
 
 export async function click(driver, id) {
-  await (await find(driver, id)).click();
+  const el = await find(driver, id);
+  // Dialogs scroll: bring the control into view as a person would before clicking it.
+  await driver.executeScript('arguments[0].scrollIntoView({ block: "center" });', el);
+  await el.click();
 }
 
 /** Types into a text field like a person would (clears it first). */
