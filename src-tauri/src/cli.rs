@@ -4,6 +4,7 @@
 use crate::paths::StationPaths;
 use clap::Subcommand;
 use interlock_core::delivery::Deliverer;
+use interlock_core::notifier::DesktopNotifier;
 use interlock_core::secrets::{KeyringStore, SecretStore};
 use interlock_core::sensitive::Sensitive;
 use interlock_core::transfer::{ConfigFile, ScheduleFile};
@@ -62,6 +63,7 @@ fn open_station(paths: &StationPaths) -> Result<Station, CoreError> {
         Arc::new(KeyringStore::new()),
     )?;
     station.act_as_system();
+    station.set_notifier(Arc::new(DesktopNotifier));
     Ok(station)
 }
 

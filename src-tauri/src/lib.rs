@@ -11,6 +11,7 @@ pub mod state;
 
 use clap::Parser;
 use interlock_core::delivery::Deliverer;
+use interlock_core::notifier::DesktopNotifier;
 use interlock_core::outbox;
 use interlock_core::secrets::KeyringStore;
 use interlock_core::{Station, SystemClock};
@@ -122,6 +123,9 @@ pub fn run(cli: Cli) -> i32 {
         Arc::new(KeyringStore::new()),
     )
     .map(Arc::new);
+    if let Ok(s) = &station {
+        s.set_notifier(Arc::new(DesktopNotifier));
+    }
     if let Err(e) = &station {
         tracing::error!(
             code = e.code.as_str(),

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod delivery;
 pub mod error;
 pub mod model;
+pub mod notifier;
 pub mod outbox;
 pub mod password;
 pub mod payload;

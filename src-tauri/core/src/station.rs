@@ -46,6 +46,8 @@ pub struct Station {
     pub(crate) secrets: Arc<dyn SecretStore>,
     /// Woken whenever deliveries are written to the outbox, so the worker sends them at once.
     pub(crate) outbox_signal: Arc<tokio::sync::Notify>,
+    /// Where failures are announced; none until the app sets one.
+    notifier: Mutex<Option<Arc<dyn crate::notifier::Notifier>>>,
 }
 
 impl std::fmt::Debug for Station {
@@ -103,7 +105,20 @@ impl Station {
             session: Mutex::new(None),
             secrets,
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            notifier: Mutex::new(None),
         })
+    }
+
+    /// Sets where failures are announced (the desktop in the app).
+    pub fn set_notifier(&self, notifier: Arc<dyn crate::notifier::Notifier>) {
+        *lock(&self.notifier) = Some(notifier);
+    }
+
+    /// Announces a failure on the desktop, without waiting for it.
+    pub(crate) fn announce(&self, summary: String, body: String) {
+        if let Some(n) = lock(&self.notifier).clone() {
+            crate::notifier::notify_in_background(n, summary, body);
+        }
     }
 
     /// Notified whenever new deliveries are waiting in the outbox.

@@ -450,6 +450,17 @@ impl Station {
             )?;
         }
         tx.commit()?;
+        if matches!(verdict, Verdict::Final | Verdict::FinalAndDisable) {
+            self.announce(
+                format!("Webhook delivery failed — {}", d.webhook.name),
+                format!(
+                    "{} to {} failed after {attempts} attempt(s): {}",
+                    d.webhook.action.label(),
+                    d.webhook.url,
+                    outcome.error.as_deref().unwrap_or("unknown error")
+                ),
+            );
+        }
         match verdict {
             Verdict::Delivered => {
                 tracing::info!(delivery = %d.row.id, webhook = %d.webhook.name, attempt = attempts, "webhook delivered")

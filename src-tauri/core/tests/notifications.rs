@@ -1,0 +1,149 @@
+//! A delivery that fails for good raises a desktop notification over the real D-Bus session bus:
+//! a recorder owns org.freedesktop.Notifications and the test asserts what it received. Without a
+//! server nothing crashes or hangs.
+
+mod common;
+use common::*;
+use interlock_core::delivery::Deliverer;
+use interlock_core::notifier::{DesktopNotifier, Notifier};
+use interlock_core::outbox::{self, RetryPolicy};
+use interlock_core::webhook::*;
+use interlock_core::Role;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[derive(Clone, Default)]
+struct Recorder {
+    seen: Arc<Mutex<Vec<(String, String, String)>>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Recorder {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        _actions: Vec<String>,
+        _hints: HashMap<String, zbus::OwnedVariant>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let mut seen = self.seen.lock().unwrap();
+        seen.push((app_name, summary, body));
+        seen.len() as u32
+    }
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".into()]
+    }
+    fn get_server_information(&self) -> (String, String, String, String) {
+        (
+            "interlock-test-recorder".into(),
+            "interlock".into(),
+            "1.0".into(),
+            "1.2".into(),
+        )
+    }
+    fn close_notification(&self, _id: u32) {}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exhausted_delivery_raises_a_desktop_notification() {
+    let recorder = Recorder::default();
+    let _conn = zbus::connection::Builder::session()
+        .name("org.freedesktop.Notifications")
+        .serve_at("/org/freedesktop/Notifications", recorder.clone())
+        .build()
+        .await
+        .expect("own org.freedesktop.Notifications on the test's session bus");
+
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let f = Fixture::new();
+    f.station.set_notifier(Arc::new(DesktopNotifier));
+    f.station
+        .set_retry_policy_unchecked(RetryPolicy {
+            delays_secs: vec![0],
+            jitter: 0.0,
+        })
+        .unwrap();
+    let user = f.account("uma", Role::InstrumentUser);
+    let svc = f.service("Microscope", &[]);
+    let mut h = WebhookInput {
+        name: "LIMS feed".into(),
+        enabled: true,
+        action: Action::new(ActionType::Event, ActionSubtype::Create),
+        service_id: None,
+        url: format!("{}/hook", server.uri()),
+        verb: Verb::Post,
+        insecure: false,
+        headers: vec![],
+        auth: AuthKind::None,
+        auth_username: String::new(),
+        auth_secret: SecretChange::Keep,
+        body: String::new(),
+        timeout_secs: 5,
+        signing: false,
+        ca_pem: None,
+    };
+    h.name = "LIMS feed".into();
+    f.station.save_webhook(None, h).unwrap();
+    f.event(&svc, &user, "2026-11-30T09:00:00Z", "2026-11-30T10:00:00Z");
+    let d = Arc::new(Deliverer::new().unwrap());
+    let r = outbox::drain_now(&f.station, &d).await.unwrap();
+    assert_eq!((r.sent, r.failed), (2, 1), "two attempts, then failed");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while recorder.seen.lock().unwrap().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seen = recorder.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let (app, summary, body) = &seen[0];
+    assert_eq!(app, "Interlock Station");
+    assert_eq!(summary, "Webhook delivery failed — LIMS feed");
+    assert!(
+        body.contains("event/create")
+            && body.contains("HTTP 503 Service Unavailable")
+            && body.contains("2 attempt"),
+        "{body}"
+    );
+}
+
+#[test]
+fn without_a_bus_the_notifier_reports_an_error_quickly() {
+    // A bus address that does not exist, in a child process so this test's own env stays intact.
+    if std::env::var_os("INTERLOCK_NOTIFY_CHILD").is_some() {
+        let started = Instant::now();
+        let r = DesktopNotifier.notify("x", "y");
+        assert!(r.is_err());
+        assert!(started.elapsed() < Duration::from_secs(5));
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "without_a_bus_the_notifier_reports_an_error_quickly",
+        ])
+        .env("INTERLOCK_NOTIFY_CHILD", "1")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/interlock-bus",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
