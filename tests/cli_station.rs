@@ -50,6 +50,9 @@ fn hook(name: &str, action: Action, url: &str) -> WebhookInput {
         timeout_secs: 2,
         signing: false,
         ca_pem: None,
+        status_pointer: String::new(),
+        status_locked: String::new(),
+        status_unlocked: String::new(),
     }
 }
 
@@ -413,4 +416,36 @@ fn config_export_has_no_secrets_and_import_names_the_missing_ones() {
     assert_eq!(hooks[0].url, "https://lims.example.org/hook");
     assert!(!hooks[0].auth_secret_set);
     assert_eq!(s.list_services().unwrap()[0].tags, ["has_interlock:10:0"]);
+}
+
+#[test]
+fn doctor_checks_each_part_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = app(dir.path()).arg("doctor").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("database: ok ("), "{text}");
+    // The test session has an unlocked gnome-keyring but no notification server.
+    assert_eq!(
+        lines[1],
+        "keyring: ok (stored, read back and removed a probe entry)"
+    );
+    assert!(
+        lines[2].starts_with("notifications: FAILED no notification server"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1), "a failed part fails the check");
+
+    std::fs::write(
+        dir.path().join("station.sqlite3"),
+        b"not a database at all, really not",
+    )
+    .unwrap();
+    let out = app(dir.path()).arg("doctor").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("database: FAILED (DATABASE_CORRUPT)"),
+        "{text}"
+    );
 }

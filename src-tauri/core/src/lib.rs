@@ -5,6 +5,8 @@
 pub mod clock;
 pub mod delivery;
 pub mod error;
+pub mod gating;
+pub mod interlock;
 pub mod model;
 pub mod notifier;
 pub mod outbox;

@@ -64,6 +64,8 @@ pub struct Service {
     pub tags: Vec<String>,
     /// Present when the service carries `has_interlock`.
     pub interlock: Option<InterlockWindow>,
+    /// Lock automatically when the window of the booking during which it was unlocked closes.
+    pub auto_lock: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -216,4 +218,42 @@ pub struct DeliveryAttempt {
     pub outcome: String,
     #[specta(type = Option<String>)]
     pub next_attempt_at: Option<Timestamp>,
+}
+
+/// One interlock command in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct AuditEntry {
+    pub id: String,
+    #[specta(type = String)]
+    pub at: Timestamp,
+    pub account_id: String,
+    pub username: String,
+    pub role: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub event_id: Option<String>,
+    /// lock, unlock, status or auto_lock
+    pub action: String,
+    /// ok, failed or refused
+    pub result: String,
+    /// The error, the refusal, or the reason staff gave for an override.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum LockState {
+    Locked,
+    Unlocked,
+    Unknown,
+}
+
+/// The last status the station read from an instrument. Never a state it did not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct StatusReading {
+    pub state: LockState,
+    #[specta(type = String)]
+    pub read_at: Timestamp,
+    /// What was received when the state is unknown (errors, disagreeing replies).
+    pub detail: String,
 }

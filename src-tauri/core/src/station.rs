@@ -29,6 +29,8 @@ pub const SIGN_IN_PAUSE: SignedDuration = SignedDuration::from_secs(30);
 pub const DEFAULT_IDLE_TIMEOUT_MINUTES: u32 = 10;
 pub const MAX_IDLE_TIMEOUT_MINUTES: u32 = 240;
 const IDLE_TIMEOUT_KEY: &str = "idle_timeout_minutes";
+const POLL_KEY: &str = "interlock_poll_secs";
+pub const DEFAULT_POLL_SECS: u32 = 30;
 /// The id the command line acts under; no account row has it.
 pub const SYSTEM_ACCOUNT_ID: &str = "system";
 
@@ -739,6 +741,39 @@ impl Station {
             });
         }
         Ok(StationOverview { now, instruments })
+    }
+
+    /// Seconds between status polls while an interlock panel is visible; 0 = off.
+    pub fn interlock_poll_secs(&self) -> CoreResult<u32> {
+        Ok(settings::get(self.store().conn(), POLL_KEY)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(DEFAULT_POLL_SECS))
+    }
+
+    pub fn set_interlock_poll_secs(&self, secs: u32) -> CoreResult<()> {
+        self.actor(Permission::ManageSettings)?;
+        if secs != 0 && !(5..=3600).contains(&secs) {
+            return Err(CoreError::validation(
+                "Status polling must be off (0) or between 5 and 3600 seconds.",
+            ));
+        }
+        settings::set(self.store().conn(), POLL_KEY, &secs.to_string())
+    }
+
+    /// "Lock automatically when the user's window closes" for one service.
+    pub fn set_service_auto_lock(&self, id: &str, on: bool) -> CoreResult<Service> {
+        self.actor(Permission::ManageSchedule)?;
+        let store = self.store();
+        if !services::set_auto_lock(store.conn(), id, on, self.now())? {
+            return Err(CoreError::not_found("The service"));
+        }
+        services::get(store.conn(), id)?.ok_or_else(|| CoreError::not_found("The service"))
+    }
+
+    /// The interlock audit log, newest first (staff).
+    pub fn interlock_audit(&self, limit: usize) -> CoreResult<Vec<AuditEntry>> {
+        self.actor(Permission::ViewAllSchedule)?;
+        crate::store::interlock_audit::list(self.store().conn(), limit.clamp(1, 5000))
     }
 
     /// Deletes the account's bookings count check used by the UI before deactivation.

@@ -66,6 +66,11 @@ impl Station {
         if let Some(pem) = &ca_pem {
             validate_ca_pem(pem)?;
         }
+        let status_mapping = validate_mapping(
+            &input.status_pointer,
+            &input.status_locked,
+            &input.status_unlocked,
+        )?;
         let auth_username = input.auth_username.trim().to_string();
         if input.auth == AuthKind::Basic {
             if auth_username.is_empty() {
@@ -220,6 +225,7 @@ impl Station {
             } else {
                 existing.as_ref().and_then(|w| w.disabled_reason.clone())
             },
+            status_mapping,
         };
         let undo = self.apply_secret_ops(ops)?;
         if let Err(e) = webhooks::upsert(conn, &webhook, now) {

@@ -73,6 +73,8 @@ pub struct WebhookEntry {
     pub signing: bool,
     #[serde(default)]
     pub ca_pem: Option<String>,
+    #[serde(default)]
+    pub status_mapping: StatusMapping,
 }
 
 /// What an import did, and which secrets must still be entered on this station.
@@ -123,6 +125,7 @@ impl Station {
                 timeout_secs: w.timeout_secs,
                 signing: w.signing,
                 ca_pem: w.ca_pem,
+                status_mapping: w.status_mapping,
             })
             .collect();
         drop(store);
@@ -237,6 +240,7 @@ impl Station {
                 signing_secret_set: signing_set,
                 ca_pem: w.ca_pem.clone(),
                 disabled_reason: None,
+                status_mapping: w.status_mapping.clone(),
             };
             validate_timeout(webhook.timeout_secs)?;
             webhooks::upsert(self.store().conn(), &webhook, self.now())?;

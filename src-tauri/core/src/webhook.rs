@@ -230,6 +230,65 @@ pub struct Webhook {
     pub ca_pem: Option<String>,
     /// Why the station disabled it on its own (e.g. the receiver answered 410 Gone).
     pub disabled_reason: Option<String>,
+    /// For interlock/status: where the state is in the JSON reply, and the values that mean
+    /// locked and unlocked (default `/status`, "locked", "unlocked").
+    pub status_mapping: StatusMapping,
+}
+
+/// How to read a relay's status reply: Shelly uses `/ison` true/false, Tasmota `/POWER` "OFF"/"ON".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct StatusMapping {
+    pub pointer: String,
+    pub locked: serde_json::Value,
+    pub unlocked: serde_json::Value,
+}
+
+impl Default for StatusMapping {
+    fn default() -> Self {
+        StatusMapping {
+            pointer: "/status".into(),
+            locked: "locked".into(),
+            unlocked: "unlocked".into(),
+        }
+    }
+}
+
+/// A mapping value as typed: JSON when it parses (`true`, `1`, `"ON"`), otherwise the plain text.
+pub fn parse_mapping_value(text: &str) -> serde_json::Value {
+    let t = text.trim();
+    serde_json::from_str(t).unwrap_or_else(|_| serde_json::Value::String(t.to_string()))
+}
+
+pub fn validate_mapping(pointer: &str, locked: &str, unlocked: &str) -> CoreResult<StatusMapping> {
+    let pointer = pointer.trim();
+    let pointer = if pointer.is_empty() {
+        "/status"
+    } else {
+        pointer
+    };
+    if !pointer.starts_with('/') {
+        return Err(CoreError::validation(format!("The status pointer must be a JSON pointer starting with '/', like /status or /ison; got '{pointer}'.")));
+    }
+    let locked = if locked.trim().is_empty() {
+        "locked".into()
+    } else {
+        parse_mapping_value(locked)
+    };
+    let unlocked = if unlocked.trim().is_empty() {
+        "unlocked".into()
+    } else {
+        parse_mapping_value(unlocked)
+    };
+    if locked == unlocked {
+        return Err(CoreError::validation(
+            "The values for locked and unlocked must differ.",
+        ));
+    }
+    Ok(StatusMapping {
+        pointer: pointer.to_string(),
+        locked,
+        unlocked,
+    })
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -251,6 +310,12 @@ pub struct WebhookInput {
     pub timeout_secs: u32,
     pub signing: bool,
     pub ca_pem: Option<String>,
+    /// For interlock/status webhooks: JSON pointer to the state (empty: `/status`).
+    pub status_pointer: String,
+    /// The value meaning locked, as JSON or plain text (empty: "locked").
+    pub status_locked: String,
+    /// The value meaning unlocked, as JSON or plain text (empty: "unlocked").
+    pub status_unlocked: String,
 }
 
 /// Headers the app sets itself; configuring them would break the request.

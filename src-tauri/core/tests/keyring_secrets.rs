@@ -44,6 +44,9 @@ fn input(name: &str, url: &str, auth: AuthKind, secret: &str) -> WebhookInput {
         timeout_secs: 5,
         signing: true,
         ca_pem: None,
+        status_pointer: String::new(),
+        status_locked: String::new(),
+        status_unlocked: String::new(),
     }
 }
 

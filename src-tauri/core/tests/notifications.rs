@@ -93,6 +93,9 @@ async fn an_exhausted_delivery_raises_a_desktop_notification() {
         timeout_secs: 5,
         signing: false,
         ca_pem: None,
+        status_pointer: String::new(),
+        status_locked: String::new(),
+        status_unlocked: String::new(),
     };
     h.name = "LIMS feed".into();
     f.station.save_webhook(None, h).unwrap();

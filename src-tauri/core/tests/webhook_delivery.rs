@@ -32,6 +32,9 @@ pub fn hook(name: &str, action: Action, url: &str) -> WebhookInput {
         timeout_secs: 5,
         signing: false,
         ca_pem: None,
+        status_pointer: String::new(),
+        status_locked: String::new(),
+        status_unlocked: String::new(),
     }
 }
 

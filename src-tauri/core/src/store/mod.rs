@@ -4,8 +4,11 @@
 //! file beside this one.
 
 pub mod accounts;
+pub mod auto_locks;
 pub mod delivery_attempts;
 pub mod events;
+pub mod interlock_audit;
+pub mod interlock_state;
 pub mod login_throttle;
 pub mod order_lines;
 pub mod orders;
@@ -28,6 +31,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_webhooks",
         include_str!("../../migrations/0002_webhooks.sql"),
+    ),
+    (
+        "0003_interlock",
+        include_str!("../../migrations/0003_interlock.sql"),
     ),
 ];
 

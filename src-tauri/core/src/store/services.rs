@@ -16,6 +16,7 @@ fn read(r: &Row<'_>) -> rusqlite::Result<Service> {
         description: r.get(2)?,
         interlock: interlock_window(&tags),
         tags,
+        auto_lock: r.get(4)?,
     })
 }
 
@@ -67,7 +68,7 @@ pub fn update(
 pub fn get(conn: &Connection, id: &str) -> CoreResult<Option<Service>> {
     Ok(conn
         .query_row(
-            "SELECT id, name, description, tags FROM services WHERE id = ?1",
+            "SELECT id, name, description, tags, auto_lock FROM services WHERE id = ?1",
             [id],
             read,
         )
@@ -75,8 +76,9 @@ pub fn get(conn: &Connection, id: &str) -> CoreResult<Option<Service>> {
 }
 
 pub fn list(conn: &Connection) -> CoreResult<Vec<Service>> {
-    let mut stmt = conn
-        .prepare("SELECT id, name, description, tags FROM services ORDER BY name COLLATE NOCASE")?;
+    let mut stmt = conn.prepare(
+        "SELECT id, name, description, tags, auto_lock FROM services ORDER BY name COLLATE NOCASE",
+    )?;
     let rows = stmt.query_map([], read)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -84,4 +86,11 @@ pub fn list(conn: &Connection) -> CoreResult<Vec<Service>> {
 /// Deletes a service. Returns false when it did not exist.
 pub fn delete(conn: &Connection, id: &str) -> CoreResult<bool> {
     Ok(conn.execute("DELETE FROM services WHERE id = ?1", [id])? == 1)
+}
+
+pub fn set_auto_lock(conn: &Connection, id: &str, on: bool, now: Timestamp) -> CoreResult<bool> {
+    Ok(conn.execute(
+        "UPDATE services SET auto_lock = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, on, to_ms(now)],
+    )? == 1)
 }

@@ -2,14 +2,14 @@
 
 use super::to_ms;
 use crate::error::{CoreError, CoreResult};
-use crate::webhook::{Action, AuthKind, HeaderView, Verb, Webhook};
+use crate::webhook::{Action, AuthKind, HeaderView, StatusMapping, Verb, Webhook};
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str =
     "id, name, enabled, action_type, action_subtype, service_id, url, verb, insecure,
     headers, auth, auth_username, auth_secret_set, body, timeout_secs, signing, signing_secret_set,
-    ca_pem, disabled_reason";
+    ca_pem, disabled_reason, status_pointer, status_locked, status_unlocked";
 
 fn auth_str(a: AuthKind) -> &'static str {
     match a {
@@ -53,6 +53,11 @@ fn read(r: &Row<'_>) -> rusqlite::Result<Webhook> {
         signing_secret_set: r.get(16)?,
         ca_pem: r.get(17)?,
         disabled_reason: r.get(18)?,
+        status_mapping: StatusMapping {
+            pointer: r.get(19)?,
+            locked: serde_json::from_str(&r.get::<_, String>(20)?).unwrap_or_default(),
+            unlocked: serde_json::from_str(&r.get::<_, String>(21)?).unwrap_or_default(),
+        },
     })
 }
 
@@ -63,8 +68,9 @@ pub fn upsert(conn: &Connection, w: &Webhook, now: Timestamp) -> CoreResult<()> 
     conn.execute(
         "INSERT INTO webhooks (id, name, enabled, action_type, action_subtype, service_id, url, verb,
              insecure, headers, auth, auth_username, auth_secret_set, body, timeout_secs, signing,
-             signing_secret_set, ca_pem, disabled_reason, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20)
+             signing_secret_set, ca_pem, disabled_reason, created_at, updated_at,
+             status_pointer, status_locked, status_unlocked)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20, ?21, ?22, ?23)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, enabled = excluded.enabled,
              action_type = excluded.action_type, action_subtype = excluded.action_subtype,
              service_id = excluded.service_id, url = excluded.url, verb = excluded.verb,
@@ -72,11 +78,14 @@ pub fn upsert(conn: &Connection, w: &Webhook, now: Timestamp) -> CoreResult<()> 
              auth_username = excluded.auth_username, auth_secret_set = excluded.auth_secret_set,
              body = excluded.body, timeout_secs = excluded.timeout_secs, signing = excluded.signing,
              signing_secret_set = excluded.signing_secret_set, ca_pem = excluded.ca_pem,
-             disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at",
+             disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at,
+             status_pointer = excluded.status_pointer, status_locked = excluded.status_locked,
+             status_unlocked = excluded.status_unlocked",
         params![
             w.id, w.name, w.enabled, w.action.kind_str(), w.action.subtype_str(), w.service_id, w.url,
             w.verb.as_str(), w.insecure, headers, auth_str(w.auth), w.auth_username, w.auth_secret_set,
-            body, w.timeout_secs, w.signing, w.signing_secret_set, w.ca_pem, w.disabled_reason, to_ms(now)
+            body, w.timeout_secs, w.signing, w.signing_secret_set, w.ca_pem, w.disabled_reason, to_ms(now),
+            w.status_mapping.pointer, w.status_mapping.locked.to_string(), w.status_mapping.unlocked.to_string()
         ],
     )?;
     Ok(())

@@ -1,0 +1,39 @@
+//! Queries for the `interlock_audit` table: who locked, unlocked or read which instrument, when,
+//! with what result and why.
+
+use super::{from_ms, to_ms};
+use crate::error::CoreResult;
+use crate::model::AuditEntry;
+use rusqlite::{params, Connection};
+
+pub fn insert(conn: &Connection, e: &AuditEntry) -> CoreResult<()> {
+    conn.execute(
+        "INSERT INTO interlock_audit (at, account_id, username, role, service_id, service_name, event_id, action, result, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![to_ms(e.at), e.account_id, e.username, e.role, e.service_id, e.service_name, e.event_id, e.action, e.result, e.reason],
+    )?;
+    Ok(())
+}
+
+pub fn list(conn: &Connection, limit: usize) -> CoreResult<Vec<AuditEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, at, account_id, username, role, service_id, service_name, event_id, action, result, reason
+         FROM interlock_audit ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| {
+        Ok(AuditEntry {
+            id: r.get::<_, i64>(0)?.to_string(),
+            at: from_ms(r.get(1)?),
+            account_id: r.get(2)?,
+            username: r.get(3)?,
+            role: r.get(4)?,
+            service_id: r.get(5)?,
+            service_name: r.get(6)?,
+            event_id: r.get(7)?,
+            action: r.get(8)?,
+            result: r.get(9)?,
+            reason: r.get(10)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
