@@ -34,4 +34,9 @@ pub const COMMANDS: &[&str] = &[
     "list_deliveries",
     "send_test_webhook",
     "resend_delivery",
+    "interlock_panel",
+    "interlock_command",
+    "interlock_audit",
+    "set_service_auto_lock",
+    "set_interlock_poll_secs",
 ];

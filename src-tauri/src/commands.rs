@@ -3,6 +3,7 @@
 //! the core's `{code, message}` error unchanged.
 
 use crate::state::AppState;
+use interlock_core::interlock::{InterlockAction, InterlockPanel, InterlockResult};
 use interlock_core::model::*;
 use interlock_core::outbox;
 use interlock_core::station_webhooks::WebhookSaved;
@@ -315,4 +316,58 @@ pub async fn resend_delivery(
 ) -> Result<DeliveryAttempt, CoreError> {
     let station = state.station()?;
     outbox::resend(&station, &state.deliverer, &attempt_id).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn interlock_panel(
+    state: State<'_, AppState>,
+    service_id: String,
+) -> Result<InterlockPanel, CoreError> {
+    let interlock = state.interlock()?;
+    tauri::async_runtime::spawn_blocking(move || interlock.panel(&service_id))
+        .await
+        .map_err(|e| CoreError::internal(e.to_string()))?
+}
+
+/// Lock, unlock or read the status of an instrument. Checked again in the core against the
+/// signed-in account and the clock; sent at once, never queued for later.
+#[tauri::command]
+#[specta::specta]
+pub async fn interlock_command(
+    state: State<'_, AppState>,
+    service_id: String,
+    event_id: Option<String>,
+    action: InterlockAction,
+    reason: Option<String>,
+) -> Result<InterlockResult, CoreError> {
+    let interlock = state.interlock()?;
+    interlock
+        .command(&service_id, event_id.as_deref(), action, reason)
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn interlock_audit(state: State<'_, AppState>) -> Result<Vec<AuditEntry>, CoreError> {
+    on_station(state, |s| s.interlock_audit(500)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_service_auto_lock(
+    state: State<'_, AppState>,
+    id: String,
+    on: bool,
+) -> Result<Service, CoreError> {
+    on_station(state, move |s| s.set_service_auto_lock(&id, on)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_interlock_poll_secs(
+    state: State<'_, AppState>,
+    secs: u32,
+) -> Result<(), CoreError> {
+    on_station(state, move |s| s.set_interlock_poll_secs(secs)).await
 }

@@ -11,6 +11,7 @@ pub mod state;
 
 use clap::Parser;
 use interlock_core::delivery::Deliverer;
+use interlock_core::interlock::InterlockController;
 use interlock_core::notifier::DesktopNotifier;
 use interlock_core::outbox;
 use interlock_core::secrets::KeyringStore;
@@ -73,6 +74,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         list_deliveries,
         send_test_webhook,
         resend_delivery,
+        interlock_panel,
+        interlock_command,
+        interlock_audit,
+        set_service_auto_lock,
+        set_interlock_poll_secs,
     ])
 }
 
@@ -88,6 +94,15 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
             path,
         )
         .map_err(|e| e.to_string())
+}
+
+async fn run_auto_lock(interlock: Arc<InterlockController>) {
+    loop {
+        if let Err(e) = interlock.run_due_auto_locks().await {
+            tracing::error!(code = e.code.as_str(), "auto-lock: {}", e.message);
+        }
+        tokio::time::sleep(Duration::from_secs(15)).await;
+    }
 }
 
 /// Returns the message to print when no display is available (Linux and BSDs only).
@@ -145,6 +160,11 @@ pub fn run(cli: Cli) -> i32 {
         .as_ref()
         .ok()
         .map(|s| (s.clone(), deliverer.clone()));
+    let interlock = station
+        .as_ref()
+        .ok()
+        .map(|s| Arc::new(InterlockController::new(s.clone(), deliverer.clone())));
+    let auto_lock = interlock.clone();
     let result = tauri::Builder::default()
         // First: a second launch must hand over to this one before it opens anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -158,6 +178,7 @@ pub fn run(cli: Cli) -> i32 {
             paths,
             station,
             deliverer,
+            interlock,
         })
         .setup(move |_app| {
             if let Some((station, deliverer)) = worker {
@@ -167,6 +188,10 @@ pub fn run(cli: Cli) -> i32 {
                     deliverer,
                     Duration::from_secs(30),
                 ));
+            }
+            if let Some(interlock) = auto_lock {
+                // Locks instruments whose user window closed, also those due while the app was closed.
+                tauri::async_runtime::spawn(run_auto_lock(interlock));
             }
             Ok(())
         })

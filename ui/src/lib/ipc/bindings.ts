@@ -262,6 +262,50 @@ async resendDelivery(attemptId: string) : Promise<Result<DeliveryAttempt, CoreEr
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async interlockPanel(serviceId: string) : Promise<Result<InterlockPanel, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("interlock_panel", { serviceId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Lock, unlock or read the status of an instrument. Checked again in the core against the
+ * signed-in account and the clock; sent at once, never queued for later.
+ */
+async interlockCommand(serviceId: string, eventId: string | null, action: InterlockAction, reason: string | null) : Promise<Result<InterlockResult, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("interlock_command", { serviceId, eventId, action, reason }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async interlockAudit() : Promise<Result<AuditEntry[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("interlock_audit") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setServiceAutoLock(id: string, on: boolean) : Promise<Result<Service, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_service_auto_lock", { id, on }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setInterlockPollSecs(secs: number) : Promise<Result<null, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_interlock_poll_secs", { secs }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -275,6 +319,35 @@ async resendDelivery(attemptId: string) : Promise<Result<DeliveryAttempt, CoreEr
 
 /** user-defined types **/
 
+export type Access = 
+/**
+ * Facility staff and administrators: always.
+ */
+{ kind: "staff" } | 
+/**
+ * The user's window is open until `closes_at`.
+ */
+{ kind: "open"; opens_at: string; closes_at: string } | 
+/**
+ * The user's window opens at `opens_at`.
+ */
+{ kind: "not_yet"; opens_at: string } | 
+/**
+ * The user's window closed at `closed_at`.
+ */
+{ kind: "closed"; closed_at: string } | 
+/**
+ * The booking belongs to someone else.
+ */
+{ kind: "not_yours" } | 
+/**
+ * No booking was given (instrument users act only through their booking).
+ */
+{ kind: "no_booking" } | 
+/**
+ * The service has no `has_interlock` tag.
+ */
+{ kind: "no_interlock" }
 /**
  * An account as anyone may see it: never carries the password hash.
  */
@@ -287,6 +360,22 @@ export type Action = { type: ActionType; subtype: ActionSubtype }
 export type ActionSubtype = "create" | "update" | "delete" | "unlock" | "status" | "lock"
 export type ActionType = "order" | "event" | "interlock"
 export type AppStatus = { state: StartupState; error: CoreError | null; database_path: string; version: string }
+/**
+ * One interlock command in the audit log.
+ */
+export type AuditEntry = { id: string; at: string; account_id: string; username: string; role: string; service_id: string; service_name: string; event_id: string | null; 
+/**
+ * lock, unlock, status or auto_lock
+ */
+action: string; 
+/**
+ * ok, failed or refused
+ */
+result: string; 
+/**
+ * The error, the refusal, or the reason staff gave for an override.
+ */
+reason: string }
 export type AuthKind = "none" | "basic" | "bearer"
 /**
  * An error with a stable code and a message fit to show a person.
@@ -397,12 +486,35 @@ export type HeaderView = { name: string;
  * The value of a plain header; empty for a secret one.
  */
 value: string; secret: boolean; secret_set: boolean }
+export type InterlockAction = "lock" | "unlock" | "status"
+/**
+ * What the interlock panel shows the signed-in person for one service.
+ */
+export type InterlockPanel = { service: Service; access: Access; 
+/**
+ * The booking the controls act for (the user's own; for staff the current one, if any).
+ */
+event: Event | null; reading: StatusReading | null; has_lock: boolean; has_unlock: boolean; has_status: boolean; 
+/**
+ * Status polling interval in seconds while the panel is visible; 0 = off.
+ */
+poll_secs: number }
+export type InterlockResult = { action: InterlockAction; ok: boolean; results: WebhookResult[]; 
+/**
+ * The status read (after a successful lock/unlock when a status webhook exists).
+ */
+reading: StatusReading | null; 
+/**
+ * One sentence for the banner when something failed.
+ */
+error: string | null }
 /**
  * When an instrument user may use the interlock: from `lead` minutes before the booking starts
  * until `post` minutes after it ends.
  */
 export type InterlockWindow = { lead_minutes: number; post_minutes: number }
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
+export type LockState = "locked" | "unlocked" | "unknown"
 export type NewAccount = { username: string; display_name: string; role: Role; password: string }
 export type Order = { id: string; reference: string; customer: string; status: OrderStatus; lines: OrderLine[] }
 export type OrderInput = { reference: string; customer: string; status: OrderStatus; lines: OrderLineInput[] }
@@ -443,7 +555,11 @@ export type Service = { id: string; name: string; description: string; tags: str
 /**
  * Present when the service carries `has_interlock`.
  */
-interlock: InterlockWindow | null }
+interlock: InterlockWindow | null; 
+/**
+ * Lock automatically when the window of the booking during which it was unlocked closes.
+ */
+auto_lock: boolean }
 export type ServiceInput = { name: string; description: string; tags: string[] }
 /**
  * Who is signed in, as the UI needs it.
@@ -469,6 +585,18 @@ export type StartupState =
 "failed"
 export type StationInstrument = { service: Service; current: OverviewEvent | null; next: OverviewEvent | null }
 export type StationOverview = { now: string; instruments: StationInstrument[] }
+/**
+ * How to read a relay's status reply: Shelly uses `/ison` true/false, Tasmota `/POWER` "OFF"/"ON".
+ */
+export type StatusMapping = { pointer: string; locked: JsonValue; unlocked: JsonValue }
+/**
+ * The last status the station read from an instrument. Never a state it did not read.
+ */
+export type StatusReading = { state: LockState; read_at: string; 
+/**
+ * What was received when the state is unknown (errors, disagreeing replies).
+ */
+detail: string }
 export type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
 /**
  * A webhook as stored and as the UI sees it. No secret value appears here.
@@ -501,7 +629,12 @@ ca_pem: string | null;
 /**
  * Why the station disabled it on its own (e.g. the receiver answered 410 Gone).
  */
-disabled_reason: string | null }
+disabled_reason: string | null; 
+/**
+ * For interlock/status: where the state is in the JSON reply, and the values that mean
+ * locked and unlocked (default `/status`, "locked", "unlocked").
+ */
+status_mapping: StatusMapping }
 export type WebhookInput = { name: string; enabled: boolean; action: Action; service_id: string | null; url: string; verb: Verb; insecure: boolean; headers: HeaderInput[]; auth: AuthKind; auth_username: string; 
 /**
  * The basic password or bearer token.
@@ -510,7 +643,27 @@ auth_secret: SecretChange;
 /**
  * The body data as the JSON text the user typed.
  */
-body: string; timeout_secs: number; signing: boolean; ca_pem: string | null }
+body: string; timeout_secs: number; signing: boolean; ca_pem: string | null; 
+/**
+ * For interlock/status webhooks: JSON pointer to the state (empty: `/status`).
+ */
+status_pointer: string; 
+/**
+ * The value meaning locked, as JSON or plain text (empty: "locked").
+ */
+status_locked: string; 
+/**
+ * The value meaning unlocked, as JSON or plain text (empty: "unlocked").
+ */
+status_unlocked: string }
+/**
+ * One webhook's part of a command.
+ */
+export type WebhookResult = { webhook_name: string; ok: boolean; 
+/**
+ * "HTTP 503 Service Unavailable from Relay A", "Connection refused by 127.0.0.1:9 (Relay A)".
+ */
+message: string }
 /**
  * The result of saving a webhook. A newly generated signing secret is shown once, here.
  */
