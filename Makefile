@@ -1,5 +1,5 @@
 # Interlock Station: the two commands are `make run` and `make test`; each installs what is missing.
-.PHONY: run test setup ui build bindings demo clean-data
+.PHONY: run test setup ui build bindings demo bench
 
 DATA_DIR ?=
 RUN_ARGS := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
@@ -20,6 +20,14 @@ run: build
 ## Runs every check and test; ends with a line counting passed and failed tests.
 test: setup
 	@scripts/test-all.sh
+
+## The relay simulator and the app on a throwaway demo station (sign-ins are printed).
+demo: build
+	@scripts/demo.sh
+
+## Delivery benchmark (release build): deliveries/s and fan-out wall time.
+bench:
+	cargo run --release -p interlock-core --example bench_delivery
 
 ## Regenerates ui/src/lib/ipc/bindings.ts from the Rust commands and types.
 bindings:

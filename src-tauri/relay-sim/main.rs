@@ -67,6 +67,8 @@ struct Received {
     method: String,
     path: String,
     body: Value,
+    /// When it arrived, in Unix milliseconds (for latency measurements).
+    at_ms: u128,
 }
 
 #[derive(Debug)]

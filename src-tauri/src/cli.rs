@@ -4,11 +4,15 @@
 use crate::paths::StationPaths;
 use clap::Subcommand;
 use interlock_core::delivery::Deliverer;
+use interlock_core::model::{EventInput, NewAccount, ServiceInput};
 use interlock_core::notifier::DesktopNotifier;
 use interlock_core::secrets::{KeyringStore, SecretStore};
 use interlock_core::sensitive::Sensitive;
 use interlock_core::transfer::{ConfigFile, ScheduleFile};
-use interlock_core::{outbox, CoreError, Station, SystemClock};
+use interlock_core::webhook::{
+    Action, ActionSubtype, ActionType, AuthKind, SecretChange, Verb, WebhookInput,
+};
+use interlock_core::{outbox, CoreError, Role, Station, SystemClock};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -40,6 +44,12 @@ pub enum Command {
     },
     /// Check the database, the OS keyring and the notification server, one line each.
     Doctor,
+    /// Fill an empty data folder with a demo station wired to the relay simulator (`make demo`).
+    DemoSeed {
+        /// The simulator's base URL, e.g. http://127.0.0.1:8765
+        #[arg(long)]
+        relay: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,6 +205,7 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
                 }
             }
         }
+        Command::DemoSeed { relay } => demo_seed(&station, relay.trim_end_matches('/'))?,
         Command::Doctor => unreachable!("handled above"),
     }
     Ok(())
@@ -254,4 +265,97 @@ fn doctor(paths: &StationPaths) -> i32 {
         }
     }
     i32::from(failures > 0)
+}
+
+/// The demo sign-ins, printed by `demo-seed` and listed in the README.
+pub const DEMO_ACCOUNTS: [(&str, &str, Role); 3] = [
+    ("admin", "demo-admin", Role::Administrator),
+    ("staff", "demo-staff", Role::FacilityStaff),
+    ("user", "demo-user", Role::InstrumentUser),
+];
+
+fn demo_seed(station: &Station, relay: &str) -> Result<(), String> {
+    let m = |e: CoreError| e.message;
+    if !station.setup_required().map_err(m)? {
+        return Err("demo-seed needs an empty data folder".into());
+    }
+    let mut user_id = String::new();
+    for (username, password, role) in DEMO_ACCOUNTS {
+        let display_name = match role {
+            Role::Administrator => "Ada Admin",
+            Role::FacilityStaff => "Sam Staff",
+            Role::InstrumentUser => "Uma User",
+        };
+        let a = station
+            .create_account(NewAccount {
+                username: username.into(),
+                display_name: display_name.into(),
+                role,
+                password: password.into(),
+            })
+            .map_err(m)?;
+        if role == Role::InstrumentUser {
+            user_id = a.id;
+        }
+    }
+    let svc = station
+        .create_service(ServiceInput {
+            name: "Demo confocal".into(),
+            description: "Simulated instrument; its relay is interlock-relay-sim".into(),
+            tags: vec!["has_interlock".into(), "demo".into()],
+        })
+        .map_err(m)?;
+    for (name, sub, path) in [
+        ("Relay unlock", ActionSubtype::Unlock, "/unlock"),
+        ("Relay lock", ActionSubtype::Lock, "/lock"),
+        ("Relay status", ActionSubtype::Status, "/status"),
+    ] {
+        station
+            .save_webhook(
+                None,
+                WebhookInput {
+                    name: name.into(),
+                    enabled: true,
+                    action: Action::new(ActionType::Interlock, sub),
+                    service_id: Some(svc.id.clone()),
+                    url: format!("{relay}{path}"),
+                    verb: if sub == ActionSubtype::Status {
+                        Verb::Get
+                    } else {
+                        Verb::Post
+                    },
+                    insecure: false,
+                    headers: vec![],
+                    auth: AuthKind::None,
+                    auth_username: String::new(),
+                    auth_secret: SecretChange::Keep,
+                    body: String::new(),
+                    timeout_secs: 5,
+                    signing: false,
+                    ca_pem: None,
+                    status_pointer: String::new(),
+                    status_locked: String::new(),
+                    status_unlocked: String::new(),
+                },
+            )
+            .map_err(m)?;
+    }
+    let now = station.now();
+    let start = now - jiff::SignedDuration::from_mins(10);
+    station
+        .create_event(EventInput {
+            service_id: svc.id.clone(),
+            user_id,
+            title: "Demo imaging session".into(),
+            starts_at: start,
+            ends_at: start + jiff::SignedDuration::from_mins(60),
+            order_id: None,
+            line_id: None,
+        })
+        .map_err(m)?;
+    println!("demo station ready; sign in as:");
+    for (username, password, role) in DEMO_ACCOUNTS {
+        println!("  {username:<6} / {password:<11} ({})", role.label());
+    }
+    Ok(())
 }

@@ -52,15 +52,112 @@ impl Recorder {
     fn close_notification(&self, _id: u32) {}
 }
 
+/// One recorder per test process: the bus name can be owned once.
+async fn recorder() -> Recorder {
+    static RECORDER: tokio::sync::OnceCell<(Recorder, zbus::Connection)> =
+        tokio::sync::OnceCell::const_new();
+    let (r, _) = RECORDER
+        .get_or_init(|| async {
+            let recorder = Recorder::default();
+            let conn = zbus::connection::Builder::session()
+                .name("org.freedesktop.Notifications")
+                .serve_at("/org/freedesktop/Notifications", recorder.clone())
+                .build()
+                .await
+                .expect("own org.freedesktop.Notifications on the test's session bus");
+            (recorder, conn)
+        })
+        .await;
+    r.clone()
+}
+
+async fn wait_for(recorder: &Recorder, summary: &str) -> Vec<(String, String, String)> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen: Vec<_> = recorder
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, s, _)| s == summary)
+            .cloned()
+            .collect();
+        if !seen.is_empty() || Instant::now() > deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn interlock_errors_raise_notifications_for_a_503_and_a_timeout() {
+    let recorder = recorder().await;
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::path("/busy"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::path("/slow"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(4)))
+        .mount(&server)
+        .await;
+    let f = Fixture::new();
+    f.station.set_notifier(Arc::new(DesktopNotifier));
+    let busy = f.service("Busy scope", &["has_interlock"]);
+    let slow = f.service("Slow scope", &["has_interlock"]);
+    for (svc, path, timeout) in [(&busy, "/busy", 5), (&slow, "/slow", 1)] {
+        f.station
+            .save_webhook(
+                None,
+                WebhookInput {
+                    name: format!("{} relay", svc.name),
+                    enabled: true,
+                    action: Action::new(ActionType::Interlock, ActionSubtype::Unlock),
+                    service_id: Some(svc.id.clone()),
+                    url: format!("{}{path}", server.uri()),
+                    verb: Verb::Post,
+                    insecure: false,
+                    headers: vec![],
+                    auth: AuthKind::None,
+                    auth_username: String::new(),
+                    auth_secret: SecretChange::Keep,
+                    body: String::new(),
+                    timeout_secs: timeout,
+                    signing: false,
+                    ca_pem: None,
+                    status_pointer: String::new(),
+                    status_locked: String::new(),
+                    status_unlocked: String::new(),
+                },
+            )
+            .unwrap();
+    }
+    let station = Arc::new(f.reopen());
+    station.set_notifier(Arc::new(DesktopNotifier));
+    station.sign_in("admin", ADMIN_PW).unwrap();
+    let ctl = interlock_core::interlock::InterlockController::new(
+        station,
+        Arc::new(Deliverer::new().unwrap()),
+    );
+    use interlock_core::interlock::InterlockAction::Unlock;
+    assert!(!ctl.command(&busy.id, None, Unlock, None).await.unwrap().ok);
+    assert!(!ctl.command(&slow.id, None, Unlock, None).await.unwrap().ok);
+    let b = wait_for(&recorder, "Interlock error — Busy scope").await;
+    assert_eq!(b.len(), 1);
+    assert!(
+        b[0].2
+            .contains("HTTP 503 Service Unavailable from Busy scope relay"),
+        "{}",
+        b[0].2
+    );
+    let s = wait_for(&recorder, "Interlock error — Slow scope").await;
+    assert_eq!(s.len(), 1);
+    assert!(s[0].2.contains("Timed out after 1 s"), "{}", s[0].2);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_exhausted_delivery_raises_a_desktop_notification() {
-    let recorder = Recorder::default();
-    let _conn = zbus::connection::Builder::session()
-        .name("org.freedesktop.Notifications")
-        .serve_at("/org/freedesktop/Notifications", recorder.clone())
-        .build()
-        .await
-        .expect("own org.freedesktop.Notifications on the test's session bus");
+    let recorder = recorder().await;
 
     let server = MockServer::start().await;
     Mock::given(any())
@@ -104,11 +201,7 @@ async fn an_exhausted_delivery_raises_a_desktop_notification() {
     let r = outbox::drain_now(&f.station, &d).await.unwrap();
     assert_eq!((r.sent, r.failed), (2, 1), "two attempts, then failed");
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while recorder.seen.lock().unwrap().is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let seen = recorder.seen.lock().unwrap().clone();
+    let seen = wait_for(&recorder, "Webhook delivery failed — LIMS feed").await;
     assert_eq!(seen.len(), 1, "{seen:?}");
     let (app, summary, body) = &seen[0];
     assert_eq!(app, "Interlock Station");

@@ -11,8 +11,8 @@ afterEach(() => {
 });
 
 const services: Service[] = [
-  { id: 'svc-a', name: 'Confocal', description: '', tags: ['has_interlock'], interlock: { lead_minutes: 5, post_minutes: 30 } },
-  { id: 'svc-b', name: 'FACS', description: '', tags: [], interlock: null },
+  { id: 'svc-a', name: 'Confocal', description: '', tags: ['has_interlock'], interlock: { lead_minutes: 5, post_minutes: 30 }, auto_lock: false },
+  { id: 'svc-b', name: 'FACS', description: '', tags: [], interlock: null, auto_lock: false },
 ];
 const me = account({ id: 'staff-1', display_name: 'Sam Staff', username: 'sam', role: 'facility_staff' });
 const accounts = [

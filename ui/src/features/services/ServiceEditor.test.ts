@@ -12,7 +12,7 @@ afterEach(() => {
 
 function echoService(args: Record<string, unknown>): Service {
   const input = args.input as ServiceInput;
-  return { id: 'svc-1', ...input, interlock: null };
+  return { id: 'svc-1', ...input, interlock: null, auto_lock: false };
 }
 
 async function setValue(testid: string, value: string) {
@@ -62,6 +62,7 @@ describe('ServiceEditor (Manual Tag Wizard)', () => {
       description: '',
       tags: ['flow', 'has_interlock:15:45'],
       interlock: { lead_minutes: 15, post_minutes: 45 },
+      auto_lock: false,
     };
     render(ServiceEditor, { props: { service, onDone: vi.fn(), onCancel: vi.fn() } });
 
@@ -100,7 +101,7 @@ describe('ServiceEditor (Manual Tag Wizard)', () => {
 
   it('removing the interlock chip turns the wizard off', async () => {
     fakeBackend({});
-    const service: Service = { id: 's', name: 'X', description: '', tags: ['has_interlock'], interlock: null };
+    const service: Service = { id: 's', name: 'X', description: '', tags: ['has_interlock'], interlock: null, auto_lock: false };
     render(ServiceEditor, { props: { service, onDone: vi.fn(), onCancel: vi.fn() } });
     await fireEvent.click(screen.getByTestId('tag-remove'));
     expect((screen.getByTestId('tag-interlock-enabled') as HTMLInputElement).checked).toBe(false);

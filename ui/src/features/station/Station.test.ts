@@ -20,6 +20,7 @@ const overview: StationOverview = {
         description: '',
         tags: ['has_interlock'],
         interlock: { lead_minutes: 5, post_minutes: 30 },
+        auto_lock: false,
       },
       current: {
         mine: false,
@@ -39,7 +40,7 @@ const overview: StationOverview = {
       },
     },
     {
-      service: { id: 'b', name: 'FACS', description: '', tags: [], interlock: null },
+      service: { id: 'b', name: 'FACS', description: '', tags: [], interlock: null, auto_lock: false },
       current: null,
       next: null,
     },

@@ -11,8 +11,8 @@ afterEach(() => {
 });
 
 const services: Service[] = [
-  { id: 'svc-a', name: 'Confocal', description: '', tags: [], interlock: null },
-  { id: 'svc-b', name: 'FACS', description: '', tags: [], interlock: null },
+  { id: 'svc-a', name: 'Confocal', description: '', tags: [], interlock: null, auto_lock: false },
+  { id: 'svc-b', name: 'FACS', description: '', tags: [], interlock: null, auto_lock: false },
 ];
 
 function stored(overrides: Partial<Webhook> = {}): Webhook {
@@ -35,6 +35,7 @@ function stored(overrides: Partial<Webhook> = {}): Webhook {
     signing_secret_set: true,
     ca_pem: null,
     disabled_reason: null,
+    status_mapping: { pointer: '/status', locked: 'locked', unlocked: 'unlocked' },
     ...overrides,
   };
 }
@@ -122,9 +123,65 @@ describe('WebhookEditor', () => {
           timeout_secs: 20,
           signing: false,
           ca_pem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+          status_pointer: '',
+          status_locked: '',
+          status_unlocked: '',
         },
       },
     ]);
+  });
+
+  it('shows the status mapping for interlock/status, with presets, and suggests 5 s', async () => {
+    const backend = fakeBackend({ save_webhook: (args) => saved(args) });
+    const onDone = vi.fn();
+    render(WebhookEditor, { props: { webhook: null, services, onDone, onCancel: vi.fn() } });
+
+    expect(screen.queryByTestId('webhook-status-pointer')).toBeNull();
+    expect((screen.getByTestId('webhook-timeout') as HTMLInputElement).value).toBe('15');
+    await choose('webhook-action', 'interlock/status');
+    expect((screen.getByTestId('webhook-timeout') as HTMLInputElement).value).toBe('5');
+    const pointer = screen.getByTestId('webhook-status-pointer') as HTMLInputElement;
+    expect(pointer.placeholder).toBe('/status');
+    expect((screen.getByTestId('webhook-status-locked') as HTMLInputElement).placeholder).toBe('locked');
+    expect((screen.getByTestId('webhook-status-unlocked') as HTMLInputElement).placeholder).toBe('unlocked');
+
+    await fireEvent.click(screen.getByTestId('webhook-status-preset-tasmota'));
+    expect(pointer.value).toBe('/POWER');
+    await fireEvent.click(screen.getByTestId('webhook-status-preset-shelly'));
+    expect(pointer.value).toBe('/ison');
+    expect((screen.getByTestId('webhook-status-locked') as HTMLInputElement).value).toBe('false');
+    expect((screen.getByTestId('webhook-status-unlocked') as HTMLInputElement).value).toBe('true');
+
+    await setValue('webhook-name', 'Relay status');
+    await setValue('webhook-url', 'http://10.0.0.9/rpc');
+    await fireEvent.click(screen.getByTestId('webhook-save'));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+    expect(backend.callsTo('save_webhook')[0].input).toMatchObject({
+      action: { type: 'interlock', subtype: 'status' },
+      timeout_secs: 5,
+      status_pointer: '/ison',
+      status_locked: 'false',
+      status_unlocked: 'true',
+    });
+  });
+
+  it('prefills the status mapping of a stored status webhook', async () => {
+    fakeBackend({});
+    render(WebhookEditor, {
+      props: {
+        webhook: stored({
+          action: { type: 'interlock', subtype: 'status' },
+          status_mapping: { pointer: '/ison', locked: false, unlocked: true },
+        }),
+        services,
+        onDone: vi.fn(),
+        onCancel: vi.fn(),
+      },
+    });
+    expect((screen.getByTestId('webhook-status-pointer') as HTMLInputElement).value).toBe('/ison');
+    expect((screen.getByTestId('webhook-status-locked') as HTMLInputElement).value).toBe('false');
+    expect((screen.getByTestId('webhook-status-unlocked') as HTMLInputElement).value).toBe('true');
+    expect((screen.getByTestId('webhook-timeout') as HTMLInputElement).value).toBe('15');
   });
 
   it('editing keeps stored secrets unless cleared', async () => {

@@ -13,7 +13,7 @@ afterEach(() => {
   clearMocks();
 });
 
-const services: Service[] = [{ id: 'svc-a', name: 'Confocal', description: '', tags: [], interlock: null }];
+const services: Service[] = [{ id: 'svc-a', name: 'Confocal', description: '', tags: [], interlock: null, auto_lock: false }];
 
 function hook(overrides: Partial<Webhook> = {}): Webhook {
   return {
@@ -35,6 +35,7 @@ function hook(overrides: Partial<Webhook> = {}): Webhook {
     signing_secret_set: false,
     ca_pem: null,
     disabled_reason: null,
+    status_mapping: { pointer: '/status', locked: 'locked', unlocked: 'unlocked' },
     ...overrides,
   };
 }

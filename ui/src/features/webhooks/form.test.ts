@@ -21,6 +21,9 @@ import {
   verbLabel,
   verbOptionValue,
   hasErrors,
+  applyStatusPreset,
+  statusValueText,
+  suggestedTimeout,
 } from './form';
 
 function webhook(overrides: Partial<Webhook> = {}): Webhook {
@@ -46,6 +49,7 @@ function webhook(overrides: Partial<Webhook> = {}): Webhook {
     signing_secret_set: true,
     ca_pem: null,
     disabled_reason: null,
+    status_mapping: { pointer: '/status', locked: 'locked', unlocked: 'unlocked' },
     ...overrides,
   };
 }
@@ -242,5 +246,41 @@ describe('validators', () => {
     expect(Object.keys(errors.headers)).toEqual([String(bad.key)]);
     expect(hasErrors(errors)).toBe(true);
     expect(hasErrors(validateForm({ ...emptyForm(), url: 'https://x', headers: [good] }))).toBe(false);
+  });
+});
+
+describe('status mapping', () => {
+  const base = { ...emptyForm(), url: 'http://relay', action: 'interlock/status' };
+
+  it('presets map to status_pointer/locked/unlocked strings', () => {
+    const cases = [
+      ['default', '/status', 'locked', 'unlocked'],
+      ['shelly', '/ison', 'false', 'true'],
+      ['tasmota', '/POWER', 'OFF', 'ON'],
+    ] as const;
+    for (const [id, pointer, locked, unlocked] of cases) {
+      const input = toWebhookInput(applyStatusPreset(base, id), originOf(null));
+      expect(input).toMatchObject({ status_pointer: pointer, status_locked: locked, status_unlocked: unlocked });
+    }
+  });
+
+  it('empty fields send the defaults as empty strings; other actions never send a mapping', () => {
+    expect(toWebhookInput(base, originOf(null))).toMatchObject({ status_pointer: '', status_locked: '', status_unlocked: '' });
+    const lock = applyStatusPreset({ ...base, action: 'interlock/lock' }, 'tasmota');
+    expect(toWebhookInput(lock, originOf(null))).toMatchObject({ status_pointer: '', status_locked: '', status_unlocked: '' });
+  });
+
+  it('prefills from the stored mapping: strings without quotes, others as JSON', () => {
+    const form = formFromWebhook(
+      webhook({ action: { type: 'interlock', subtype: 'status' }, status_mapping: { pointer: '/ison', locked: false, unlocked: 1 } }),
+    );
+    expect([form.statusPointer, form.statusLocked, form.statusUnlocked]).toEqual(['/ison', 'false', '1']);
+    expect(statusValueText('ON')).toBe('ON');
+    expect(statusValueText(null)).toBe('null');
+  });
+
+  it('suggests 5 s for interlock actions and 15 s otherwise', () => {
+    expect(suggestedTimeout('interlock/unlock')).toBe(5);
+    expect(suggestedTimeout('event/create')).toBe(15);
   });
 });

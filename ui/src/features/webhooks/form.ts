@@ -6,6 +6,7 @@ import type {
   ActionType,
   AuthKind,
   HeaderInput,
+  JsonValue,
   SecretChange,
   Verb,
   Webhook,
@@ -123,6 +124,12 @@ export interface WebhookForm {
   timeout: number | null | undefined;
   signing: boolean;
   caPem: string;
+  /** interlock/status: JSON pointer to the state; empty means `/status`. */
+  statusPointer: string;
+  /** interlock/status: the value meaning locked (JSON or plain text); empty means "locked". */
+  statusLocked: string;
+  /** interlock/status: the value meaning unlocked (JSON or plain text); empty means "unlocked". */
+  statusUnlocked: string;
 }
 
 /** What the form was seeded from, needed to decide keep/clear for secrets. */
@@ -132,6 +139,8 @@ export interface FormOrigin {
 }
 
 export const DEFAULT_TIMEOUT_SECS = 15;
+/** Suggested for new interlock webhooks: a person is waiting at the instrument. */
+export const INTERLOCK_TIMEOUT_SECS = 5;
 export const MIN_TIMEOUT_SECS = 1;
 export const MAX_TIMEOUT_SECS = 120;
 
@@ -161,6 +170,9 @@ export function emptyForm(): WebhookForm {
     timeout: DEFAULT_TIMEOUT_SECS,
     signing: false,
     caPem: '',
+    statusPointer: '',
+    statusLocked: '',
+    statusUnlocked: '',
   };
 }
 
@@ -188,6 +200,9 @@ export function formFromWebhook(webhook: Webhook): WebhookForm {
     timeout: webhook.timeout_secs,
     signing: webhook.signing,
     caPem: webhook.ca_pem ?? '',
+    statusPointer: webhook.status_mapping?.pointer ?? '',
+    statusLocked: statusValueText(webhook.status_mapping?.locked),
+    statusUnlocked: statusValueText(webhook.status_mapping?.unlocked),
   };
 }
 
@@ -228,6 +243,7 @@ export function toWebhookInput(form: WebhookForm, origin: FormOrigin): WebhookIn
   if (!verb) throw new Error(`Unknown method ${form.verb}`);
   const body = form.body.trim();
   const ca = form.caPem.trim();
+  const status = form.action === 'interlock/status';
   return {
     name: form.name.trim(),
     enabled: form.enabled,
@@ -244,7 +260,52 @@ export function toWebhookInput(form: WebhookForm, origin: FormOrigin): WebhookIn
     timeout_secs: typeof form.timeout === 'number' ? form.timeout : DEFAULT_TIMEOUT_SECS,
     signing: form.signing,
     ca_pem: ca === '' ? null : form.caPem,
+    // Only a status webhook reads a reply; for the others the defaults ("") are sent.
+    status_pointer: status ? form.statusPointer.trim() : '',
+    status_locked: status ? form.statusLocked.trim() : '',
+    status_unlocked: status ? form.statusUnlocked.trim() : '',
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interlock status mapping
+
+/** Whether the action value is one of the interlock actions. */
+export function isInterlockAction(value: string): boolean {
+  return value.startsWith('interlock/');
+}
+
+/** The timeout to suggest for a new webhook with this action. */
+export function suggestedTimeout(action: string): number {
+  return isInterlockAction(action) ? INTERLOCK_TIMEOUT_SECS : DEFAULT_TIMEOUT_SECS;
+}
+
+/** A stored mapping value as the user would type it: strings without quotes, others as JSON. */
+export function statusValueText(value: JsonValue | undefined): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+export interface StatusPreset {
+  id: 'default' | 'shelly' | 'tasmota';
+  label: string;
+  pointer: string;
+  locked: string;
+  unlocked: string;
+}
+
+export const STATUS_PRESETS: readonly StatusPreset[] = [
+  { id: 'default', label: 'Default (/status: locked / unlocked)', pointer: '/status', locked: 'locked', unlocked: 'unlocked' },
+  { id: 'shelly', label: 'Shelly (/ison: false / true)', pointer: '/ison', locked: 'false', unlocked: 'true' },
+  { id: 'tasmota', label: 'Tasmota (/POWER: OFF / ON)', pointer: '/POWER', locked: 'OFF', unlocked: 'ON' },
+];
+
+/** The form with a preset's status mapping filled in. */
+export function applyStatusPreset(form: WebhookForm, id: StatusPreset['id']): WebhookForm {
+  const preset = STATUS_PRESETS.find((p) => p.id === id);
+  if (!preset) return form;
+  return { ...form, statusPointer: preset.pointer, statusLocked: preset.locked, statusUnlocked: preset.unlocked };
 }
 
 // ---------------------------------------------------------------------------------------------
