@@ -126,11 +126,16 @@ async fn relay(
         .unwrap_or_else(|_| Bytes::new());
     let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let (mode, fail_status, delay) = {
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
         let mut s = sim(&app);
         s.history.push(Received {
             method: method.to_string(),
             path: path.clone(),
             body: body_json,
+            at_ms,
         });
         (s.mode, s.fail_status, s.delay_secs)
     };
