@@ -1,7 +1,7 @@
 // Drives the real Interlock Station window through tauri-driver (WebKitWebDriver) for the
 // end-to-end tests: starts tauri-driver on a free port, opens the app on a throwaway data folder,
 // finds elements by data-testid, and saves screenshots into tests/e2e/artifacts/screenshots.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -150,4 +150,37 @@ export function localInput(minutesFromNow) {
   d.setSeconds(0, 0);
   const pad = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export const relaySimBinary = path.join(repoRoot, 'target/debug/interlock-relay-sim');
+
+/** Starts the relay simulator on a free port; returns { url, state(), mode(m), stop() }. */
+export async function startRelaySim() {
+  const child = spawn(relaySimBinary, ['--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/relay-sim: (http:\/\/[0-9.:]+)/);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`relay simulator exited with ${code}`)));
+  });
+  child.stdout.resume();
+  const state = async () => (await fetch(`${url}/sim/state`)).json();
+  const mode = async (m, extra = {}) => {
+    await fetch(`${url}/sim/mode`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: m, ...extra }),
+    });
+  };
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+  };
+  return { url, state, mode, stop };
+}
+
+/** Runs the station's command line on a data folder (provisioning for tests and the demo). */
+export function stationCli(dataDir, args) {
+  return execFileSync(appBinary, ['--data-dir', dataDir, ...args], { encoding: 'utf8' });
 }
