@@ -332,9 +332,11 @@ impl Station {
         Ok((row.account, session, idle))
     }
 
-    /// The signed-in account, if its role grants `permission`. Counts as activity.
+    /// The signed-in account, if its role grants `permission`. Does not count as activity: the
+    /// window refreshes screens and polls status on its own, which must not keep an unattended
+    /// session alive; activity is the person's input, reported through `touch`.
     pub fn actor(&self, permission: Permission) -> CoreResult<Account> {
-        let (account, _, _) = self.session_account(true)?;
+        let (account, _, _) = self.session_account(false)?;
         require(account.role, permission)?;
         Ok(account)
     }

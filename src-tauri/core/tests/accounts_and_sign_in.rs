@@ -401,3 +401,19 @@ fn reset_password_replaces_the_old_one_and_clears_a_pause() {
     );
     f.station.sign_in("uma", "brand-new-pass").unwrap();
 }
+
+#[test]
+fn screens_refreshing_on_their_own_do_not_keep_a_session_alive() {
+    let f = Fixture::new();
+    for _ in 0..19 {
+        f.clock.advance(SignedDuration::from_secs(30));
+        f.station.overview().unwrap();
+        f.station.list_events().unwrap();
+    }
+    // Ten minutes of refreshes without any input: signed out.
+    f.clock.advance(SignedDuration::from_secs(30));
+    assert_eq!(
+        f.station.overview().unwrap_err().code,
+        ErrorCode::SessionExpired
+    );
+}
