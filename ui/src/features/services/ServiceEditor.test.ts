@@ -115,4 +115,39 @@ describe('ServiceEditor (Manual Tag Wizard)', () => {
     await fireEvent.click(screen.getByTestId('service-save'));
     expect((await screen.findByTestId('form-error')).textContent).toBe('A service named "FACS" already exists.');
   });
+
+  it('auto-lock is offered with the interlock and saved after the service when changed', async () => {
+    const backend = fakeBackend({
+      update_service: echoService,
+      set_service_auto_lock: (args) => ({ ...echoService({ input: { name: 'FACS', description: '', tags: [] } }), auto_lock: args.on }),
+    });
+    const onDone = vi.fn();
+    const service: Service = {
+      id: 'svc-9',
+      name: 'FACS',
+      description: '',
+      tags: ['has_interlock'],
+      interlock: { lead_minutes: 5, post_minutes: 30 },
+      auto_lock: false,
+    };
+    render(ServiceEditor, { props: { service, onDone, onCancel: vi.fn() } });
+    const box = screen.getByTestId('service-auto-lock') as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    expect(box.parentElement?.textContent).toContain("Lock automatically when the user's window closes");
+    await fireEvent.click(box);
+    await fireEvent.click(screen.getByTestId('service-save'));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+    expect(backend.callsTo('set_service_auto_lock')).toEqual([{ id: 'svc-1', on: true }]);
+  });
+
+  it('hides auto-lock without the interlock and does not call it when unchanged', async () => {
+    const backend = fakeBackend({ create_service: echoService });
+    const onDone = vi.fn();
+    render(ServiceEditor, { props: { service: null, onDone, onCancel: vi.fn() } });
+    expect(screen.queryByTestId('service-auto-lock')).toBeNull();
+    await setValue('service-name', 'Scope');
+    await fireEvent.click(screen.getByTestId('service-save'));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+    expect(backend.callsTo('set_service_auto_lock')).toHaveLength(0);
+  });
 });

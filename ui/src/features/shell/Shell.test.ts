@@ -4,8 +4,10 @@ import { clearMocks } from '@tauri-apps/api/mocks';
 import App from '../../App.svelte';
 import { fail, fakeBackend, session } from '../../test/ipc';
 import type { AppStatus, SessionInfo, StationOverview } from '../../lib/ipc';
+import { interlockErrors } from '../interlock/errors.svelte';
 
 afterEach(() => {
+  interlockErrors.clear();
   vi.useRealTimers();
   cleanup();
   clearMocks();
@@ -91,5 +93,39 @@ describe('Shell', () => {
     expect(screen.getByTestId('nav-services')).toBeTruthy();
     expect(screen.queryByTestId('nav-accounts')).toBeNull();
     expect(backend.callsTo('sign_in').at(-1)).toEqual({ username: 'sam', password: 'right-password' });
+  });
+
+  it('staff get the interlock audit screen; interlock banners survive navigation until dismissed', async () => {
+    fakeBackend({
+      app_status: () => ready,
+      current_session: () => session({ role: 'facility_staff' }),
+      station_overview: () => overview,
+      interlock_audit: () => [],
+    });
+    render(App);
+    await screen.findByTestId('station-screen');
+    interlockErrors.push('Confocal', 'Relay A did not answer.');
+    expect((await screen.findByTestId('interlock-error-banner')).textContent).toContain(
+      'Interlock error — Confocal: Relay A did not answer.',
+    );
+
+    expect(screen.getByTestId('nav-audit').textContent?.trim()).toBe('Interlock audit');
+    await fireEvent.click(screen.getByTestId('nav-audit'));
+    expect(await screen.findByTestId('audit-empty')).toBeTruthy();
+    expect(screen.getAllByTestId('interlock-error-banner')).toHaveLength(1);
+
+    await fireEvent.click(screen.getByTestId('interlock-error-dismiss'));
+    await waitFor(() => expect(screen.queryByTestId('interlock-error-banner')).toBeNull());
+  });
+
+  it('instrument users have no audit entry', async () => {
+    fakeBackend({
+      app_status: () => ready,
+      current_session: () => session({ role: 'instrument_user' }),
+      station_overview: () => overview,
+    });
+    render(App);
+    await screen.findByTestId('station-screen');
+    expect(screen.queryByTestId('nav-audit')).toBeNull();
   });
 });

@@ -49,7 +49,19 @@ const overview: StationOverview = {
 
 describe('Station', () => {
   it('shows one card per instrument with interlock, current and next booking', async () => {
-    fakeBackend({ station_overview: () => overview });
+    fakeBackend({
+      station_overview: () => overview,
+      interlock_panel: () => ({
+        service: overview.instruments[0].service,
+        access: { kind: 'no_booking' },
+        event: null,
+        reading: null,
+        has_lock: true,
+        has_unlock: true,
+        has_status: false,
+        poll_secs: 0,
+      }),
+    });
     render(Station, { props: { account: account({ role: 'instrument_user' }), onError: vi.fn() } });
 
     const cards = await screen.findAllByTestId('instrument-card');
@@ -64,7 +76,14 @@ describe('Station', () => {
     expect(confocal.getByTestId('instrument-next').textContent).toContain('Your booking');
     expect(confocal.getByTestId('instrument-next').textContent).toContain('My imaging');
 
+    // Only the instrument with an interlock gets the panel.
+    expect((await confocal.findByTestId('interlock-closed-message')).textContent).toBe(
+      'You have no booking on this instrument now',
+    );
+    expect(confocal.getByTestId('interlock-panel').dataset.serviceName).toBe('Confocal');
+
     const facs = within(cards[1]);
+    expect(facs.queryByTestId('interlock-panel')).toBeNull();
     expect(facs.queryByTestId('instrument-interlock')).toBeNull();
     expect(facs.getByTestId('instrument-current').textContent).toContain('Free now');
     expect(facs.getByTestId('instrument-next').textContent).toContain('No upcoming booking');

@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import Audit from './Audit.svelte';
+import { fakeBackend } from '../../test/ipc';
+import type { AuditEntry } from '../../lib/ipc';
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    id: 'au-1',
+    at: '2026-11-29T09:42:05Z',
+    account_id: 'acc-2',
+    username: 'ivan',
+    role: 'instrument_user',
+    service_id: 'svc-a',
+    service_name: 'Confocal',
+    event_id: 'ev-1',
+    action: 'unlock',
+    result: 'ok',
+    reason: '',
+    ...overrides,
+  };
+}
+
+describe('Audit', () => {
+  it('renders one row per entry with local time, user, role, service, action, result and reason', async () => {
+    fakeBackend({
+      interlock_audit: () => [
+        entry(),
+        entry({ id: 'au-2', username: 'sam', role: 'facility_staff', action: 'lock', result: 'failed', reason: 'HTTP 503 from Relay A' }),
+        entry({ id: 'au-3', action: 'auto_lock', result: 'refused', reason: 'Window closed' }),
+      ],
+    });
+    render(Audit, { props: { onError: vi.fn() } });
+
+    const rows = await screen.findAllByTestId('audit-row');
+    expect(rows.map((r) => r.dataset.result)).toEqual(['ok', 'failed', 'refused']);
+    expect(rows[0].textContent).toContain('Sun 29 Nov, 10:42:05');
+    expect(rows[0].textContent).toContain('ivan');
+    expect(rows[0].textContent).toContain('Instrument user');
+    expect(rows[0].textContent).toContain('Confocal');
+    expect(rows[0].textContent).toContain('Unlock');
+    expect(rows[1].textContent).toContain('Facility staff');
+    expect(rows[1].textContent).toContain('Failed');
+    expect(rows[1].textContent).toContain('HTTP 503 from Relay A');
+    expect(rows[2].textContent).toContain('Automatic lock');
+    expect(screen.queryByTestId('audit-empty')).toBeNull();
+  });
+
+  it('shows the empty state and refreshes on demand', async () => {
+    let entries: AuditEntry[] = [];
+    const backend = fakeBackend({ interlock_audit: () => entries });
+    render(Audit, { props: { onError: vi.fn() } });
+    expect(await screen.findByTestId('audit-empty')).toBeTruthy();
+
+    entries = [entry()];
+    await fireEvent.click(screen.getByTestId('audit-refresh'));
+    await waitFor(() => expect(screen.getAllByTestId('audit-row')).toHaveLength(1));
+    expect(backend.callsTo('interlock_audit')).toHaveLength(2);
+  });
+});

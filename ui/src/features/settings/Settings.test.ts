@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import Settings from './Settings.svelte';
+import { fail, fakeBackend } from '../../test/ipc';
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+const base = {
+  get_settings: () => ({ idle_timeout_minutes: 15 }),
+  update_settings: (args: Record<string, unknown>) => args.settings,
+  list_services: () => [],
+};
+
+describe('Settings', () => {
+  it('saves the status polling interval with the save button', async () => {
+    const backend = fakeBackend({ ...base, set_interlock_poll_secs: () => null });
+    render(Settings, { props: { onError: vi.fn(), onSaved: vi.fn() } });
+    const input = (await screen.findByTestId('settings-poll-secs')) as HTMLInputElement;
+    await waitFor(() => expect(input.disabled).toBe(false));
+    await fireEvent.input(input, { target: { value: '10' } });
+    await fireEvent.click(screen.getByTestId('settings-save'));
+    await screen.findByTestId('settings-saved');
+    expect(backend.callsTo('set_interlock_poll_secs')).toEqual([{ secs: 10 }]);
+  });
+
+  it('rejects 1–4 seconds on the client and shows backend errors', async () => {
+    const backend = fakeBackend({
+      ...base,
+      set_interlock_poll_secs: () => fail('VALIDATION', 'Polling must be 0 or 5 to 3600 seconds.'),
+    });
+    render(Settings, { props: { onError: vi.fn(), onSaved: vi.fn() } });
+    const input = (await screen.findByTestId('settings-poll-secs')) as HTMLInputElement;
+    await waitFor(() => expect(input.disabled).toBe(false));
+    await fireEvent.input(input, { target: { value: '3' } });
+    await fireEvent.click(screen.getByTestId('settings-save'));
+    expect(screen.getByTestId('form-error').textContent).toMatch(/0 \(off\)/);
+    expect(backend.callsTo('set_interlock_poll_secs')).toHaveLength(0);
+
+    await fireEvent.input(input, { target: { value: '0' } });
+    await fireEvent.click(screen.getByTestId('settings-save'));
+    await waitFor(() =>
+      expect(screen.getByTestId('form-error').textContent).toBe('Polling must be 0 or 5 to 3600 seconds.'),
+    );
+    expect(backend.callsTo('set_interlock_poll_secs')).toEqual([{ secs: 0 }]);
+  });
+});
