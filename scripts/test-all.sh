@@ -33,7 +33,7 @@ check ui-build npm run --silent ui:build
 check clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== rust tests (private D-Bus session with gnome-keyring)"
-scripts/with-test-session.sh cargo test --workspace --locked >"$logs/rust.log" 2>&1
+scripts/with-test-session.sh cargo test --workspace --locked --no-fail-fast >"$logs/rust.log" 2>&1
 rust_rc=$?
 read -r p f < <(sum_cargo "$logs/rust.log")
 if [ "$rust_rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; tail -40 "$logs/rust.log"; fi

@@ -90,9 +90,19 @@ export async function text(driver, id) {
 
 export async function click(driver, id) {
   const el = await find(driver, id);
-  // Dialogs scroll: bring the control into view as a person would before clicking it.
+  // Dialogs scroll: bring the control into view as a person would before clicking it, and wait
+  // while a closing dialog still covers it.
   await driver.executeScript('arguments[0].scrollIntoView({ block: "center" });', el);
-  await el.click();
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      await el.click();
+      return;
+    } catch (e) {
+      if (e.name !== 'ElementClickInterceptedError' || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** Types into a text field like a person would (clears it first). */

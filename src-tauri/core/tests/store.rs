@@ -41,12 +41,18 @@ fn migrations_apply_from_zero_on_a_fresh_file() {
         tables,
         [
             "accounts",
+            "auto_locks",
+            "delivery_attempts",
             "events",
+            "interlock_audit",
+            "interlock_state",
             "login_throttle",
             "order_lines",
             "orders",
+            "outbox",
             "services",
-            "settings"
+            "settings",
+            "webhooks",
         ]
     );
 }
