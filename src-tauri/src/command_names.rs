@@ -39,4 +39,5 @@ pub const COMMANDS: &[&str] = &[
     "interlock_audit",
     "set_service_auto_lock",
     "set_interlock_poll_secs",
+    "get_interlock_poll_secs",
 ];

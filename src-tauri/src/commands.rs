@@ -371,3 +371,13 @@ pub async fn set_interlock_poll_secs(
 ) -> Result<(), CoreError> {
     on_station(state, move |s| s.set_interlock_poll_secs(secs)).await
 }
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_interlock_poll_secs(state: State<'_, AppState>) -> Result<u32, CoreError> {
+    on_station(state, |s| {
+        s.actor(interlock_core::Permission::ViewOwnSchedule)?;
+        s.interlock_poll_secs()
+    })
+    .await
+}

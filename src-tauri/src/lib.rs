@@ -79,6 +79,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         interlock_audit,
         set_service_auto_lock,
         set_interlock_poll_secs,
+        get_interlock_poll_secs,
     ])
 }
 

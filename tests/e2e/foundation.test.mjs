@@ -2,9 +2,11 @@
 // create a service tagged has_interlock, an instrument user and an event for that user -> sign out
 // -> sign in as the user -> the user sees their own event and not others'.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import {
-  click, find, findAll, localInput, newDataDir, openApp, screenshot, selectByLabel, setValue, text, type, waitFor,
+  appBinary, click, find, findAll, localInput, newDataDir, openApp, screenshot, selectByLabel, setValue, text, type,
+  waitFor,
 } from './harness.mjs';
 
 let app;
@@ -139,4 +141,13 @@ test('first run, staff set-up, and an instrument user sees only their own bookin
   assert.deepEqual(titles, ['Uma live imaging']);
   assert.equal((await findAll(driver, 'event-new')).length, 0, 'users cannot create events');
   await screenshot(driver, '10-schedule-user');
+
+  // A second launch hands over to this window and exits: two instances would send every webhook twice.
+  const second = spawn(appBinary, ['--data-dir', dataDir], { stdio: 'ignore' });
+  const code = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { second.kill('SIGKILL'); reject(new Error('the second instance did not exit')); }, 20000);
+    second.once('exit', (c) => { clearTimeout(timer); resolve(c); });
+  });
+  assert.equal(code, 0);
+  assert.match(await text(driver, 'session-user'), /Uma User/, 'the first window is still there, still signed in');
 });

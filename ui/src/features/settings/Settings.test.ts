@@ -13,9 +13,17 @@ const base = {
   get_settings: () => ({ idle_timeout_minutes: 15 }),
   update_settings: (args: Record<string, unknown>) => args.settings,
   list_services: () => [],
+  get_interlock_poll_secs: () => 45,
 };
 
 describe('Settings', () => {
+  it('shows the stored status polling interval', async () => {
+    fakeBackend({ ...base });
+    render(Settings, { props: { onError: vi.fn(), onSaved: vi.fn() } });
+    const input = (await screen.findByTestId('settings-poll-secs')) as HTMLInputElement;
+    await waitFor(() => expect(input.value).toBe('45'));
+  });
+
   it('saves the status polling interval with the save button', async () => {
     const backend = fakeBackend({ ...base, set_interlock_poll_secs: () => null });
     render(Settings, { props: { onError: vi.fn(), onSaved: vi.fn() } });

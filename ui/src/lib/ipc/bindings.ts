@@ -306,6 +306,14 @@ async setInterlockPollSecs(secs: number) : Promise<Result<null, CoreError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async getInterlockPollSecs() : Promise<Result<number, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_interlock_poll_secs") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
