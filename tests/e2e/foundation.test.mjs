@@ -3,6 +3,8 @@
 // -> sign in as the user -> the user sees their own event and not others'.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   appBinary, click, find, findAll, localInput, newDataDir, openApp, screenshot, selectByLabel, setValue, text, type,
@@ -150,4 +152,12 @@ test('first run, staff set-up, and an instrument user sees only their own bookin
   });
   assert.equal(code, 0);
   assert.match(await text(driver, 'session-user'), /Uma User/, 'the first window is still there, still signed in');
+
+  // The log file says who signed in, never a password.
+  const logDir = path.join(dataDir, 'logs');
+  const logs = readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), 'utf8')).join('\n');
+  assert.match(logs, /signed in/);
+  for (const secret of ['admin-password', 'wrong-password', 'uma-password', 'vic-password']) {
+    assert.ok(!logs.includes(secret), `${secret} found in the log`);
+  }
 });
