@@ -35,24 +35,8 @@ fn open(data_dir: &Path, secrets: Arc<dyn SecretStore>) -> Station {
 
 fn hook(name: &str, action: Action, url: &str) -> WebhookInput {
     WebhookInput {
-        name: name.into(),
-        enabled: true,
-        action,
-        service_id: None,
-        url: url.into(),
-        verb: Verb::Post,
-        insecure: false,
-        headers: vec![],
-        auth: AuthKind::None,
-        auth_username: String::new(),
-        auth_secret: SecretChange::Keep,
-        body: String::new(),
         timeout_secs: 2,
-        signing: false,
-        ca_pem: None,
-        status_pointer: String::new(),
-        status_locked: String::new(),
-        status_unlocked: String::new(),
+        ..WebhookInput::new(name, action, url)
     }
 }
 

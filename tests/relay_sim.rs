@@ -79,26 +79,13 @@ fn sim_mode(sim: &Sim, mode: &str) {
 
 fn hook(name: &str, sub: ActionSubtype, url: &str) -> WebhookInput {
     WebhookInput {
-        name: name.into(),
-        enabled: true,
-        action: Action::new(ActionType::Interlock, sub),
-        service_id: None,
-        url: url.into(),
-        verb: Verb::Post,
-        insecure: false,
-        headers: vec![],
         auth: AuthKind::Basic,
         auth_username: "relay".into(),
         auth_secret: SecretChange::Set {
             value: "relay-pw".into(),
         },
-        body: String::new(),
         timeout_secs: 2,
-        signing: false,
-        ca_pem: None,
-        status_pointer: String::new(),
-        status_locked: String::new(),
-        status_unlocked: String::new(),
+        ..WebhookInput::new(name, Action::new(ActionType::Interlock, sub), url)
     }
 }
 

@@ -9,9 +9,7 @@ use interlock_core::notifier::DesktopNotifier;
 use interlock_core::secrets::{KeyringStore, SecretStore};
 use interlock_core::sensitive::Sensitive;
 use interlock_core::transfer::{ConfigFile, ScheduleFile};
-use interlock_core::webhook::{
-    Action, ActionSubtype, ActionType, AuthKind, SecretChange, Verb, WebhookInput,
-};
+use interlock_core::webhook::{Action, ActionSubtype, ActionType, Verb, WebhookInput};
 use interlock_core::{outbox, CoreError, Role, Station, SystemClock};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -314,28 +312,17 @@ fn demo_seed(station: &Station, relay: &str) -> Result<(), String> {
             .save_webhook(
                 None,
                 WebhookInput {
-                    name: name.into(),
-                    enabled: true,
-                    action: Action::new(ActionType::Interlock, sub),
                     service_id: Some(svc.id.clone()),
-                    url: format!("{relay}{path}"),
                     verb: if sub == ActionSubtype::Status {
                         Verb::Get
                     } else {
                         Verb::Post
                     },
-                    insecure: false,
-                    headers: vec![],
-                    auth: AuthKind::None,
-                    auth_username: String::new(),
-                    auth_secret: SecretChange::Keep,
-                    body: String::new(),
-                    timeout_secs: 5,
-                    signing: false,
-                    ca_pem: None,
-                    status_pointer: String::new(),
-                    status_locked: String::new(),
-                    status_unlocked: String::new(),
+                    ..WebhookInput::new(
+                        name,
+                        Action::new(ActionType::Interlock, sub),
+                        &format!("{relay}{path}"),
+                    )
                 },
             )
             .map_err(m)?;

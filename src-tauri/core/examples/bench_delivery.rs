@@ -87,24 +87,13 @@ fn station(dir: &std::path::Path) -> (Station, Account, Service) {
 
 fn hook(url: &str) -> WebhookInput {
     WebhookInput {
-        name: "bench".into(),
-        enabled: true,
-        action: Action::new(ActionType::Event, ActionSubtype::Create),
-        service_id: None,
-        url: url.into(),
-        verb: Verb::Post,
-        insecure: false,
-        headers: vec![],
-        auth: AuthKind::None,
-        auth_username: String::new(),
-        auth_secret: SecretChange::Keep,
         body: r#"{"site":"B2"}"#.into(),
         timeout_secs: 30,
-        signing: false,
-        ca_pem: None,
-        status_pointer: String::new(),
-        status_locked: String::new(),
-        status_unlocked: String::new(),
+        ..WebhookInput::new(
+            "bench",
+            Action::new(ActionType::Event, ActionSubtype::Create),
+            url,
+        )
     }
 }
 

@@ -318,6 +318,36 @@ pub struct WebhookInput {
     pub status_unlocked: String,
 }
 
+impl WebhookInput {
+    /// An enabled webhook sending POST with no headers, auth, body data or signing: the starting
+    /// point for scripts and tests. Interlock calls default to a 5 s timeout, others to 15 s.
+    pub fn new(name: &str, action: Action, url: &str) -> Self {
+        WebhookInput {
+            name: name.to_string(),
+            enabled: true,
+            action,
+            service_id: None,
+            url: url.to_string(),
+            verb: Verb::Post,
+            insecure: false,
+            headers: Vec::new(),
+            auth: AuthKind::None,
+            auth_username: String::new(),
+            auth_secret: SecretChange::Keep,
+            body: String::new(),
+            timeout_secs: match action.kind {
+                ActionType::Interlock => 5,
+                _ => DEFAULT_TIMEOUT_SECS,
+            },
+            signing: false,
+            ca_pem: None,
+            status_pointer: String::new(),
+            status_locked: String::new(),
+            status_unlocked: String::new(),
+        }
+    }
+}
+
 /// Headers the app sets itself; configuring them would break the request.
 const RESERVED_HEADERS: &[&str] = &[
     "content-type",

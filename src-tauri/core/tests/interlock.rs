@@ -19,26 +19,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use InterlockAction::{Lock, Status, Unlock};
 
 fn hook(name: &str, sub: ActionSubtype, url: &str) -> WebhookInput {
-    WebhookInput {
-        name: name.into(),
-        enabled: true,
-        action: Action::new(ActionType::Interlock, sub),
-        service_id: None,
-        url: url.into(),
-        verb: Verb::Post,
-        insecure: false,
-        headers: vec![],
-        auth: AuthKind::None,
-        auth_username: String::new(),
-        auth_secret: SecretChange::Keep,
-        body: String::new(),
-        timeout_secs: 5,
-        signing: false,
-        ca_pem: None,
-        status_pointer: String::new(),
-        status_locked: String::new(),
-        status_unlocked: String::new(),
-    }
+    WebhookInput::new(name, Action::new(ActionType::Interlock, sub), url)
 }
 
 struct Setup {

@@ -20,13 +20,6 @@ const HEADER_SECRET: &str = "hdr-Kx55-header-secret";
 
 fn input(name: &str, url: &str, auth: AuthKind, secret: &str) -> WebhookInput {
     WebhookInput {
-        name: name.into(),
-        enabled: true,
-        action: Action::new(ActionType::Event, ActionSubtype::Create),
-        service_id: None,
-        url: url.into(),
-        verb: Verb::Post,
-        insecure: false,
         headers: vec![HeaderInput {
             name: "X-Api-Key".into(),
             value: String::new(),
@@ -43,10 +36,11 @@ fn input(name: &str, url: &str, auth: AuthKind, secret: &str) -> WebhookInput {
         body: r#"{"site":"B2"}"#.into(),
         timeout_secs: 5,
         signing: true,
-        ca_pem: None,
-        status_pointer: String::new(),
-        status_locked: String::new(),
-        status_unlocked: String::new(),
+        ..WebhookInput::new(
+            name,
+            Action::new(ActionType::Event, ActionSubtype::Create),
+            url,
+        )
     }
 }
 

@@ -110,24 +110,13 @@ async fn interlock_errors_raise_notifications_for_a_503_and_a_timeout() {
             .save_webhook(
                 None,
                 WebhookInput {
-                    name: format!("{} relay", svc.name),
-                    enabled: true,
-                    action: Action::new(ActionType::Interlock, ActionSubtype::Unlock),
                     service_id: Some(svc.id.clone()),
-                    url: format!("{}{path}", server.uri()),
-                    verb: Verb::Post,
-                    insecure: false,
-                    headers: vec![],
-                    auth: AuthKind::None,
-                    auth_username: String::new(),
-                    auth_secret: SecretChange::Keep,
-                    body: String::new(),
                     timeout_secs: timeout,
-                    signing: false,
-                    ca_pem: None,
-                    status_pointer: String::new(),
-                    status_locked: String::new(),
-                    status_unlocked: String::new(),
+                    ..WebhookInput::new(
+                        &format!("{} relay", svc.name),
+                        Action::new(ActionType::Interlock, ActionSubtype::Unlock),
+                        &format!("{}{path}", server.uri()),
+                    )
                 },
             )
             .unwrap();
@@ -174,27 +163,14 @@ async fn an_exhausted_delivery_raises_a_desktop_notification() {
         .unwrap();
     let user = f.account("uma", Role::InstrumentUser);
     let svc = f.service("Microscope", &[]);
-    let mut h = WebhookInput {
-        name: "LIMS feed".into(),
-        enabled: true,
-        action: Action::new(ActionType::Event, ActionSubtype::Create),
-        service_id: None,
-        url: format!("{}/hook", server.uri()),
-        verb: Verb::Post,
-        insecure: false,
-        headers: vec![],
-        auth: AuthKind::None,
-        auth_username: String::new(),
-        auth_secret: SecretChange::Keep,
-        body: String::new(),
+    let h = WebhookInput {
         timeout_secs: 5,
-        signing: false,
-        ca_pem: None,
-        status_pointer: String::new(),
-        status_locked: String::new(),
-        status_unlocked: String::new(),
+        ..WebhookInput::new(
+            "LIMS feed",
+            Action::new(ActionType::Event, ActionSubtype::Create),
+            &format!("{}/hook", server.uri()),
+        )
     };
-    h.name = "LIMS feed".into();
     f.station.save_webhook(None, h).unwrap();
     f.event(&svc, &user, "2026-11-30T09:00:00Z", "2026-11-30T10:00:00Z");
     let d = Arc::new(Deliverer::new().unwrap());

@@ -17,24 +17,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub fn hook(name: &str, action: Action, url: &str) -> WebhookInput {
     WebhookInput {
-        name: name.into(),
-        enabled: true,
-        action,
-        service_id: None,
-        url: url.into(),
-        verb: Verb::Post,
-        insecure: false,
-        headers: vec![],
-        auth: AuthKind::None,
-        auth_username: String::new(),
-        auth_secret: SecretChange::Keep,
-        body: String::new(),
         timeout_secs: 5,
-        signing: false,
-        ca_pem: None,
-        status_pointer: String::new(),
-        status_locked: String::new(),
-        status_unlocked: String::new(),
+        ..WebhookInput::new(name, action, url)
     }
 }
 
