@@ -49,6 +49,13 @@ export default ts.config(
     },
   },
   {
+    // The end-to-end tests run in Node and drive the window through WebDriver.
+    files: ['tests/e2e/**/*.mjs'],
+    languageOptions: {
+      globals: { ...globals.node },
+    },
+  },
+  {
     // The generated bindings are the one module allowed to import the Tauri core API.
     files: ['ui/src/lib/ipc/bindings.ts'],
     rules: {

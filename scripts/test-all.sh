@@ -53,7 +53,7 @@ record ui "${p:-0}" "${f:-0}"
 
 echo "== end to end (real window under Xvfb, tauri-driver)"
 if cargo build --locked >"$logs/app-build.log" 2>&1; then
-  xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-test-session.sh \
+  timeout 1200 xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-test-session.sh \
     node --test --test-reporter=tap --test-concurrency=1 tests/e2e/ >"$logs/e2e.log" 2>&1
   e2e_rc=$?
   p=$(awk '/^# pass/ {print $3}' "$logs/e2e.log"); f=$(awk '/^# fail/ {print $3}' "$logs/e2e.log")

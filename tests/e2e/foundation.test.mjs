@@ -14,7 +14,7 @@ import {
 let app;
 const dataDir = newDataDir();
 
-before(async () => { app = await openApp(dataDir); });
+before(async () => { app = await openApp(dataDir); }, { timeout: 120000 });
 after(async () => { await app?.stop(); });
 
 async function signIn(driver, username, password) {
@@ -55,7 +55,7 @@ async function createEvent(driver, { service, user, title, from, to }) {
   }, `event "${title}" listed`);
 }
 
-test('first run, staff set-up, and an instrument user sees only their own booking', async () => {
+test('first run, staff set-up, and an instrument user sees only their own booking', { timeout: 180000 }, async () => {
   const { driver } = app;
 
   // Empty database: the first-run screen.

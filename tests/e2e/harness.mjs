@@ -2,7 +2,7 @@
 // end-to-end tests: starts tauri-driver on a free port, opens the app on a throwaway data folder,
 // finds elements by data-testid, and saves screenshots into tests/e2e/artifacts/screenshots.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,8 +68,39 @@ export async function openApp(dataDir) {
     try { await driver.quit(); } catch { /* window already gone */ }
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    // The app is WebKitWebDriver's child, not ours; make sure this test's instance is gone, or the
+    // next test's launch would hand over to it (single instance) instead of opening a window.
+    await endAppsOn(dataDir);
   };
   return { driver, stop };
+}
+
+/** PIDs of app processes started with `--data-dir dataDir` (Linux /proc). */
+function appPidsOn(dataDir) {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (args[0] === appBinary && args.includes(dataDir) && state !== 'Z') pids.push(Number(entry));
+    } catch { /* the process ended meanwhile */ }
+  }
+  return pids;
+}
+
+/** Ends, by PID, every app process of this test's data folder: TERM, then KILL after 5 s. */
+export async function endAppsOn(dataDir) {
+  const deadline = Date.now() + 5000;
+  for (const pid of appPidsOn(dataDir)) {
+    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+  }
+  while (appPidsOn(dataDir).length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const pid of appPidsOn(dataDir)) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
 }
 
 export const byTestId = (id) => By.css(`[data-testid="${id}"]`);

@@ -31,7 +31,7 @@ before(async () => {
   writeFileSync(file, JSON.stringify(schedule));
   stationCli(dataDir, ['schedule', 'import', file]);
   app = await openApp(dataDir);
-});
+}, { timeout: 120000 });
 after(async () => {
   await app?.stop();
   await sim?.stop();
@@ -48,7 +48,7 @@ async function signIn(driver, username, password) {
   await find(driver, 'station-screen');
 }
 
-test('an instrument user unlocks inside their window; outside it there are no buttons; failures show', async () => {
+test('an instrument user unlocks inside their window; outside it there are no buttons; failures show', { timeout: 180000 }, async () => {
   const { driver } = app;
   await signIn(driver, 'user', 'demo-user');
   await waitFor(driver, async () => (await findAll(driver, 'interlock-panel')).length === 2, 'two interlock panels');

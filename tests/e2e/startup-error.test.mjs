@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { find, newDataDir, openApp, screenshot, text } from './harness.mjs';
 
-test('a corrupt database file shows the error screen with the reason', async () => {
+test('a corrupt database file shows the error screen with the reason', { timeout: 180000 }, async () => {
   const dataDir = newDataDir();
   const db = path.join(dataDir, 'station.sqlite3');
   const garbage = 'not a database '.repeat(100);

@@ -24,13 +24,13 @@ before(async () => {
   });
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
   app = await openApp(newDataDir());
-});
+}, { timeout: 120000 });
 after(async () => {
   await app?.stop();
   receiver?.close();
 });
 
-test('an event/create webhook with basic auth is delivered and logged', async () => {
+test('an event/create webhook with basic auth is delivered and logged', { timeout: 180000 }, async () => {
   const { driver } = app;
   const port = receiver.address().port;
 
