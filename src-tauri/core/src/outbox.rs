@@ -151,7 +151,11 @@ pub async fn run_worker(
                 continue;
             }
             Ok(_) => {}
-            Err(e) => tracing::error!(code = e.code.as_str(), "outbox worker: {}", e.message),
+            Err(e) => {
+                tracing::error!(code = e.code.as_str(), "outbox worker: {}", e.message);
+                // A database problem: do not spin; try again a little later.
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
         }
         let wait = match station.next_delivery_due() {
             Ok(Some(at)) => {

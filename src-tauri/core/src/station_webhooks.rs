@@ -37,6 +37,12 @@ pub struct WebhookSaved {
     pub new_signing_secret: Option<String>,
 }
 
+/// The parts of a due delivery that recording an attempt needs.
+struct DueDeliveryRef<'a> {
+    row: &'a outbox_q::OutboxRow,
+    webhook: &'a Webhook,
+}
+
 /// One keyring change: `None` deletes the entry.
 type SecretOp = (String, Option<Sensitive<String>>);
 
@@ -396,7 +402,19 @@ impl Station {
         let mut due = Vec::new();
         for (row, webhook) in rows {
             let request =
-                self.build_request(&webhook, &row.id, row.payload.clone().into_bytes())?;
+                match self.build_request(&webhook, &row.id, row.payload.clone().into_bytes()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // A locked keyring: log it as this delivery's attempt and retry on the
+                        // schedule, instead of failing every other delivery with it.
+                        let outcome = Self::failed_outcome(
+                            ErrorClass::Other,
+                            format!("Not sent: {}", e.message),
+                        );
+                        self.record_attempt(&row, &webhook, &outcome)?;
+                        continue;
+                    }
+                };
             let lease_until = outbox::add(now, request.timeout + LEASE_SLACK);
             outbox_q::lease(self.store().conn(), &row.id, lease_until)?;
             due.push(DueDelivery {
@@ -410,6 +428,16 @@ impl Station {
 
     /// Records the outcome of one outbox delivery: logs the attempt, schedules a retry or settles it.
     pub fn record_delivery(&self, d: &DueDelivery, outcome: &Outcome) -> CoreResult<Verdict> {
+        self.record_attempt(&d.row, &d.webhook, outcome)
+    }
+
+    fn record_attempt(
+        &self,
+        row: &outbox_q::OutboxRow,
+        webhook: &Webhook,
+        outcome: &Outcome,
+    ) -> CoreResult<Verdict> {
+        let d = DueDeliveryRef { row, webhook };
         let now = self.now();
         let attempts = d.row.attempts + 1;
         let policy = self.retry_policy()?;

@@ -240,3 +240,84 @@ fn a_refusing_keyring_saves_nothing_half_way() {
     assert_eq!(n, 0);
     assert_eq!(store.inner.len(), 0, "no secret left in the keyring");
 }
+
+/// A keyring that can be locked after the fact: reads fail while `locked` is set.
+#[derive(Default)]
+struct LockableStore {
+    inner: interlock_core::secrets::MemoryStore,
+    locked: std::sync::atomic::AtomicBool,
+}
+
+impl SecretStore for LockableStore {
+    fn set(&self, key: &str, value: &Sensitive<String>) -> CoreResult<()> {
+        self.inner.set(key, value)
+    }
+    fn get(&self, key: &str) -> CoreResult<Option<Sensitive<String>>> {
+        if self.locked.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(CoreError::new(ErrorCode::KeyringLocked, "The OS keyring is locked or refused access (Prompt); unlock it and try again. Nothing was saved."));
+        }
+        self.inner.get(key)
+    }
+    fn delete(&self, key: &str) -> CoreResult<()> {
+        self.inner.delete(key)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_keyring_locked_at_delivery_time_delays_only_the_webhooks_that_need_it() {
+    let store = Arc::new(LockableStore::default());
+    let f = Fixture::with_secrets(store.clone());
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let user = f.account("uma", Role::InstrumentUser);
+    let svc = f.service("Microscope", &[]);
+    f.station
+        .save_webhook(
+            None,
+            input("with password", &server.uri(), AuthKind::Basic, PASSWORD),
+        )
+        .unwrap();
+    let plain = WebhookInput::new(
+        "plain",
+        Action::new(ActionType::Event, ActionSubtype::Create),
+        &server.uri(),
+    );
+    f.station.save_webhook(None, plain).unwrap();
+    store
+        .locked
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    f.event(&svc, &user, "2026-11-30T09:00:00Z", "2026-11-30T10:00:00Z");
+    let d = Arc::new(Deliverer::new().unwrap());
+    let report = outbox::deliver_due(&f.station, &d).await.unwrap();
+    assert_eq!(
+        report.delivered, 1,
+        "the plain webhook still goes out: {report:?}"
+    );
+    let log = f.station.list_deliveries(None, None, 10).unwrap();
+    let held = log
+        .iter()
+        .find(|a| a.webhook_name == "with password")
+        .unwrap();
+    assert_eq!(held.outcome, "retrying");
+    assert!(
+        held.error
+            .as_deref()
+            .unwrap()
+            .starts_with("Not sent: The OS keyring is locked"),
+        "{:?}",
+        held.error
+    );
+    assert!(held.next_attempt_at.is_some());
+    // Unlocked again: the retry goes out with its password.
+    store
+        .locked
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    f.clock.advance(jiff::SignedDuration::from_secs(7));
+    assert_eq!(
+        outbox::deliver_due(&f.station, &d).await.unwrap().delivered,
+        1
+    );
+}
