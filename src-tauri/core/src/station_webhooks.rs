@@ -37,12 +37,6 @@ pub struct WebhookSaved {
     pub new_signing_secret: Option<String>,
 }
 
-/// The parts of a due delivery that recording an attempt needs.
-struct DueDeliveryRef<'a> {
-    row: &'a outbox_q::OutboxRow,
-    webhook: &'a Webhook,
-}
-
 /// One keyring change: `None` deletes the entry.
 type SecretOp = (String, Option<Sensitive<String>>);
 
@@ -437,9 +431,8 @@ impl Station {
         webhook: &Webhook,
         outcome: &Outcome,
     ) -> CoreResult<Verdict> {
-        let d = DueDeliveryRef { row, webhook };
         let now = self.now();
-        let attempts = d.row.attempts + 1;
+        let attempts = row.attempts + 1;
         let policy = self.retry_policy()?;
         let mut verdict = delivery::verdict(outcome);
         let mut next = None;
@@ -458,27 +451,20 @@ impl Station {
         let tx = store.conn_mut().transaction()?;
         outbox_q::record(
             &tx,
-            &d.row.id,
+            &row.id,
             state,
             attempts,
             next,
             outcome.error.as_deref(),
             now,
         )?;
-        let entry = outbox::attempt_entry(
-            &d.webhook,
-            Some(&d.row.id),
-            attempts,
-            outcome,
-            result,
-            next,
-            now,
-        );
+        let entry =
+            outbox::attempt_entry(webhook, Some(&row.id), attempts, outcome, result, next, now);
         delivery_attempts::insert(&tx, &entry)?;
         if verdict == Verdict::FinalAndDisable {
             webhooks::disable(
                 &tx,
-                &d.webhook.id,
+                &webhook.id,
                 "The receiver answered 410 Gone; the station disabled this webhook.",
                 now,
             )?;
@@ -486,24 +472,24 @@ impl Station {
         tx.commit()?;
         if matches!(verdict, Verdict::Final | Verdict::FinalAndDisable) {
             self.announce(
-                format!("Webhook delivery failed — {}", d.webhook.name),
+                format!("Webhook delivery failed — {}", webhook.name),
                 format!(
                     "{} to {} failed after {attempts} attempt(s): {}",
-                    d.webhook.action.label(),
-                    d.webhook.url,
+                    webhook.action.label(),
+                    webhook.url,
                     outcome.error.as_deref().unwrap_or("unknown error")
                 ),
             );
         }
         match verdict {
             Verdict::Delivered => {
-                tracing::info!(delivery = %d.row.id, webhook = %d.webhook.name, attempt = attempts, "webhook delivered")
+                tracing::info!(delivery = %row.id, webhook = %webhook.name, attempt = attempts, "webhook delivered")
             }
             Verdict::Retry => {
-                tracing::warn!(delivery = %d.row.id, webhook = %d.webhook.name, attempt = attempts, error = outcome.error.as_deref().unwrap_or(""), "webhook failed; will retry")
+                tracing::warn!(delivery = %row.id, webhook = %webhook.name, attempt = attempts, error = outcome.error.as_deref().unwrap_or(""), "webhook failed; will retry")
             }
             _ => {
-                tracing::error!(delivery = %d.row.id, webhook = %d.webhook.name, attempt = attempts, error = outcome.error.as_deref().unwrap_or(""), "webhook delivery failed for good")
+                tracing::error!(delivery = %row.id, webhook = %webhook.name, attempt = attempts, error = outcome.error.as_deref().unwrap_or(""), "webhook delivery failed for good")
             }
         }
         Ok(verdict)
