@@ -40,4 +40,5 @@ pub const COMMANDS: &[&str] = &[
     "set_service_auto_lock",
     "set_interlock_poll_secs",
     "get_interlock_poll_secs",
+    "dismiss_auto_lock",
 ];

@@ -48,13 +48,21 @@ pub struct AppStatus {
 pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, CoreError> {
     let database_path = state.paths.database().display().to_string();
     let version = env!("CARGO_PKG_VERSION").to_string();
-    let (state, error) = match state.station() {
+    // The database is read on the blocking pool, never on an async worker.
+    let setup_required = match state.station() {
+        Err(e) => Err(e),
+        Ok(station) => tauri::async_runtime::spawn_blocking(move || station.setup_required())
+            .await
+            .unwrap_or_else(|e| {
+                Err(CoreError::internal(format!(
+                    "The operation stopped unexpectedly: {e}"
+                )))
+            }),
+    };
+    let (state, error) = match setup_required {
+        Ok(true) => (StartupState::NeedsSetup, None),
+        Ok(false) => (StartupState::Ready, None),
         Err(e) => (StartupState::Failed, Some(e)),
-        Ok(station) => match station.setup_required() {
-            Ok(true) => (StartupState::NeedsSetup, None),
-            Ok(false) => (StartupState::Ready, None),
-            Err(e) => (StartupState::Failed, Some(e)),
-        },
     };
     Ok(AppStatus {
         state,
@@ -380,4 +388,17 @@ pub async fn get_interlock_poll_secs(state: State<'_, AppState>) -> Result<u32, 
         s.interlock_poll_secs()
     })
     .await
+}
+
+/// Staff give up on a pending auto-lock that keeps failing (audited).
+#[tauri::command]
+#[specta::specta]
+pub async fn dismiss_auto_lock(
+    state: State<'_, AppState>,
+    service_id: String,
+) -> Result<(), CoreError> {
+    let interlock = state.interlock()?;
+    tauri::async_runtime::spawn_blocking(move || interlock.dismiss_auto_lock(&service_id))
+        .await
+        .map_err(|e| CoreError::internal(e.to_string()))?
 }

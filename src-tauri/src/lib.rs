@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod command_names;
 pub mod commands;
+pub mod events;
 pub mod logging;
 pub mod notify;
 pub mod paths;
@@ -41,46 +42,51 @@ pub struct Cli {
 /// The typed command list; also the source of the generated TypeScript bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     use commands::*;
-    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
-        app_status,
-        create_first_administrator,
-        sign_in,
-        sign_out,
-        current_session,
-        touch_session,
-        get_settings,
-        update_settings,
-        list_accounts,
-        create_account,
-        update_account,
-        reset_password,
-        list_services,
-        create_service,
-        update_service,
-        delete_service,
-        list_events,
-        create_event,
-        update_event,
-        delete_event,
-        list_orders,
-        create_order,
-        update_order,
-        delete_order,
-        station_overview,
-        list_webhooks,
-        save_webhook,
-        delete_webhook,
-        rotate_signing_secret,
-        list_deliveries,
-        send_test_webhook,
-        resend_delivery,
-        interlock_panel,
-        interlock_command,
-        interlock_audit,
-        set_service_auto_lock,
-        set_interlock_poll_secs,
-        get_interlock_poll_secs,
-    ])
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            app_status,
+            create_first_administrator,
+            sign_in,
+            sign_out,
+            current_session,
+            touch_session,
+            get_settings,
+            update_settings,
+            list_accounts,
+            create_account,
+            update_account,
+            reset_password,
+            list_services,
+            create_service,
+            update_service,
+            delete_service,
+            list_events,
+            create_event,
+            update_event,
+            delete_event,
+            list_orders,
+            create_order,
+            update_order,
+            delete_order,
+            station_overview,
+            list_webhooks,
+            save_webhook,
+            delete_webhook,
+            rotate_signing_secret,
+            list_deliveries,
+            send_test_webhook,
+            resend_delivery,
+            interlock_panel,
+            interlock_command,
+            interlock_audit,
+            set_service_auto_lock,
+            set_interlock_poll_secs,
+            get_interlock_poll_secs,
+            dismiss_auto_lock,
+        ])
+        .events(tauri_specta::collect_events![
+            events::InterlockStatusChanged
+        ])
 }
 
 /// Where the generated bindings live, relative to the repository root.
@@ -95,15 +101,6 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
             path,
         )
         .map_err(|e| e.to_string())
-}
-
-async fn run_auto_lock(interlock: Arc<InterlockController>) {
-    loop {
-        if let Err(e) = interlock.run_due_auto_locks().await {
-            tracing::error!(code = e.code.as_str(), "auto-lock: {}", e.message);
-        }
-        tokio::time::sleep(Duration::from_secs(15)).await;
-    }
 }
 
 /// Returns the message to print when no display is available (Linux and BSDs only).
@@ -165,7 +162,8 @@ pub fn run(cli: Cli) -> i32 {
         .as_ref()
         .ok()
         .map(|s| Arc::new(InterlockController::new(s.clone(), deliverer.clone())));
-    let auto_lock = interlock.clone();
+    let background = interlock.clone();
+    let invoke_handler = builder.invoke_handler();
     let result = tauri::Builder::default()
         // First: a second launch must hand over to this one before it opens anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -181,7 +179,8 @@ pub fn run(cli: Cli) -> i32 {
             deliverer,
             interlock,
         })
-        .setup(move |_app| {
+        .setup(move |app| {
+            builder.mount_events(app);
             if let Some((station, deliverer)) = worker {
                 // Sends order/event webhooks from the outbox, including those left by a crash.
                 tauri::async_runtime::spawn(outbox::run_worker(
@@ -190,13 +189,15 @@ pub fn run(cli: Cli) -> i32 {
                     Duration::from_secs(30),
                 ));
             }
-            if let Some(interlock) = auto_lock {
-                // Locks instruments whose user window closed, also those due while the app was closed.
-                tauri::async_runtime::spawn(run_auto_lock(interlock));
+            if let Some(interlock) = background {
+                // The status watch and auto-lock (also those due while the app was closed); they
+                // run in Rust whatever the window shows.
+                interlock.set_listener(Arc::new(events::WindowReadings(app.handle().clone())));
+                tauri::async_runtime::spawn(interlock.run_background());
             }
             Ok(())
         })
-        .invoke_handler(builder.invoke_handler())
+        .invoke_handler(invoke_handler)
         .run(tauri::generate_context!());
     match result {
         Ok(()) => 0,
@@ -259,6 +260,8 @@ mod tests {
             .iter()
             .map(|p| p.as_str().unwrap().to_string())
             .collect();
+        // Besides the app's commands, the window may only listen to the app's own events.
+        let core_grants = ["core:event:allow-listen", "core:event:allow-unlisten"];
         for name in &declared {
             let permission = format!("allow-{}", name.replace('_', "-"));
             assert!(
@@ -266,10 +269,18 @@ mod tests {
                 "capability lacks {permission}"
             );
         }
-        assert_eq!(
-            granted.len(),
-            declared.len(),
-            "capability grants something not declared"
+        let extra: Vec<&String> = granted
+            .iter()
+            .filter(|g| !core_grants.contains(&g.as_str()))
+            .filter(|g| {
+                !declared
+                    .iter()
+                    .any(|d| **g == format!("allow-{}", d.replace('_', "-")))
+            })
+            .collect();
+        assert!(
+            extra.is_empty(),
+            "capability grants something not declared: {extra:?}"
         );
     }
 }

@@ -211,8 +211,11 @@ impl Deliverer {
         let mut builder = client
             .request(method, &req.url)
             .headers(headers)
-            .timeout(req.timeout)
-            .body(req.body.clone());
+            .timeout(req.timeout);
+        // GET carries no body and no Content-Type: many relays and proxies reject a GET with one.
+        if req.verb != Verb::Get {
+            builder = builder.body(req.body.clone());
+        }
         match req.auth {
             AuthKind::None => {}
             AuthKind::Basic => {
@@ -334,10 +337,12 @@ async fn read_limited(
 
 fn build_headers(req: &Request) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
-    map.insert(
-        reqwest::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    if req.verb != Verb::Get {
+        map.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
     for (name, value) in &req.headers {
         let n = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("invalid header name {name}"))?;
@@ -347,7 +352,12 @@ fn build_headers(req: &Request) -> Result<HeaderMap, String> {
         map.append(n, v);
     }
     if let Some((id, secret)) = &req.signing {
-        let signature = crate::signing::sign(secret.expose(), id, req.timestamp_secs, &req.body)
+        let signed_body: &[u8] = if req.verb == Verb::Get {
+            &[]
+        } else {
+            &req.body
+        };
+        let signature = crate::signing::sign(secret.expose(), id, req.timestamp_secs, signed_body)
             .map_err(|e| e.message)?;
         let value =
             |s: &str| HeaderValue::from_str(s).map_err(|_| "invalid signing header".to_string());

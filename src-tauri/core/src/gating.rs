@@ -72,6 +72,30 @@ impl Access {
     }
 }
 
+/// When a booking's user may use the interlock: from `start − lead` to `end + post`, inclusive.
+/// The one place this arithmetic is done; it saturates at the ends of time instead of
+/// overflowing (a booking near year 9999 must not panic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingWindow {
+    pub opens_at: Timestamp,
+    pub closes_at: Timestamp,
+}
+
+impl BookingWindow {
+    pub fn of(event: &Event, window: InterlockWindow) -> BookingWindow {
+        let lead = SignedDuration::from_mins(i64::from(window.lead_minutes));
+        let post = SignedDuration::from_mins(i64::from(window.post_minutes));
+        BookingWindow {
+            opens_at: event.starts_at.checked_sub(lead).unwrap_or(Timestamp::MIN),
+            closes_at: event.ends_at.checked_add(post).unwrap_or(Timestamp::MAX),
+        }
+    }
+
+    pub fn contains(&self, now: Timestamp) -> bool {
+        self.opens_at <= now && now <= self.closes_at
+    }
+}
+
 /// Decides interlock access. `event` must be a booking on this service (callers check that).
 pub fn decide(
     role: Role,
@@ -92,8 +116,10 @@ pub fn decide(
     if event.user_id != account_id {
         return Access::NotYours;
     }
-    let opens_at = event.starts_at - SignedDuration::from_mins(i64::from(window.lead_minutes));
-    let closes_at = event.ends_at + SignedDuration::from_mins(i64::from(window.post_minutes));
+    let BookingWindow {
+        opens_at,
+        closes_at,
+    } = BookingWindow::of(event, window);
     if now < opens_at {
         Access::NotYet { opens_at }
     } else if now > closes_at {

@@ -232,12 +232,36 @@ pub struct AuditEntry {
     pub service_id: String,
     pub service_name: String,
     pub event_id: Option<String>,
+    /// The booking as it was when the entry was written (it may have changed since).
+    pub booking: Option<AuditBooking>,
     /// lock, unlock, status or auto_lock
     pub action: String,
-    /// ok, failed or refused
+    /// ok, failed or refused; for auto_lock also handed_over, retimed, cancelled, dismissed
     pub result: String,
     /// The error, the refusal, or the reason staff gave for an override.
     pub reason: String,
+}
+
+/// A booking as the audit log remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AuditBooking {
+    pub title: String,
+    pub user_display_name: String,
+    #[specta(type = String)]
+    pub starts_at: Timestamp,
+    #[specta(type = String)]
+    pub ends_at: Timestamp,
+}
+
+impl AuditBooking {
+    pub fn of(e: &Event) -> AuditBooking {
+        AuditBooking {
+            title: e.title.clone(),
+            user_display_name: e.user_display_name.clone(),
+            starts_at: e.starts_at,
+            ends_at: e.ends_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

@@ -94,6 +94,20 @@ fn format_local(t: Timestamp) -> String {
         .to_string()
 }
 
+/// Refuses a sign-in while its username is paused after too many failures.
+fn sign_in_paused(throttle: login_throttle::Throttle, now: Timestamp) -> CoreResult<()> {
+    if let Some(until) = throttle.paused_until_ms {
+        if now.as_millisecond() < until {
+            let secs = (until - now.as_millisecond() + 999) / 1000;
+            return Err(CoreError::new(
+                ErrorCode::SignInPaused,
+                format!("Too many failed sign-ins for this username. Sign-in is paused; try again in {secs} s."),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Station {
     /// Opens the station database at `path`; credentials go to `secrets` (the OS keyring).
     pub fn open(
@@ -181,22 +195,19 @@ impl Station {
 
     /// Signs in, replacing whoever was signed in ("Switch user" is the same call). On failure the
     /// current session, if any, stays as it was.
+    ///
+    /// The argon2 verification runs without the database lock: the throttle and the account are
+    /// read under a short lock, the password is verified with no lock held, and the outcome is
+    /// written under a second short lock. A Lock command (or anything else) never waits for a hash.
     pub fn sign_in(&self, username: &str, password: &str) -> CoreResult<SessionInfo> {
         let username = username.trim();
         let now = self.now();
-        let store = self.store();
-        let conn = store.conn();
-        let mut throttle = login_throttle::get(conn, username)?;
-        if let Some(until) = throttle.paused_until_ms {
-            if now.as_millisecond() < until {
-                let secs = (until - now.as_millisecond() + 999) / 1000;
-                return Err(CoreError::new(
-                    ErrorCode::SignInPaused,
-                    format!("Too many failed sign-ins for this username. Sign-in is paused; try again in {secs} s."),
-                ));
-            }
-        }
-        let row = accounts::find_by_username(conn, username)?;
+        let row = {
+            let store = self.store();
+            let conn = store.conn();
+            sign_in_paused(login_throttle::get(conn, username)?, now)?;
+            accounts::find_by_username(conn, username)?
+        };
         let verified = match &row {
             Some(r) => verify_password(password, &r.password_hash),
             None => {
@@ -204,6 +215,13 @@ impl Station {
                 false
             }
         };
+        let store = self.store();
+        let conn = store.conn();
+        // Read again: sign-ins for this username that ran alongside may have counted failures or
+        // paused it meanwhile. A pause that began during the verification holds for this attempt
+        // too, and a failure never lifts a pause.
+        let mut throttle = login_throttle::get(conn, username)?;
+        sign_in_paused(throttle, now)?;
         if !verified {
             throttle.failures += 1;
             throttle.paused_until_ms = None;
@@ -228,6 +246,15 @@ impl Station {
         }
         let row = row.ok_or_else(|| CoreError::internal("verified without an account"))?;
         login_throttle::clear(conn, username)?;
+        // The row read before the verification may be stale: take the account as it is now.
+        let row = accounts::get(conn, &row.account.id)?
+            .filter(|now_row| now_row.password_hash == row.password_hash)
+            .ok_or_else(|| {
+                CoreError::new(
+                    ErrorCode::SignInFailed,
+                    "Wrong username or password.".to_string(),
+                )
+            })?;
         if !row.account.active {
             return Err(CoreError::new(
                 ErrorCode::AccountInactive,
@@ -574,13 +601,21 @@ impl Station {
     }
 
     pub fn update_event(&self, id: &str, input: EventInput) -> CoreResult<Event> {
-        self.actor(Permission::ManageSchedule)?;
+        let actor = self.actor(Permission::ManageSchedule)?;
         let mut store = self.store();
         let tx = store.conn_mut().transaction()?;
-        events::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The event"))?;
+        let before = events::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The event"))?;
         let title = self.validate_event(&tx, Some(id), &input)?;
         events::update(&tx, &event_row(id, &title, &input), self.now())?;
         let event = events::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The event"))?;
+        // A pending auto-lock follows its booking (same transaction: both or neither).
+        crate::interlock::auto_lock::follow_booking_change(
+            &tx,
+            &actor,
+            &before,
+            Some(&event),
+            self.now(),
+        )?;
         let queued = enqueue_event(&tx, ActionSubtype::Update, &event, self.now())?;
         tx.commit()?;
         self.signal_outbox(queued);
@@ -588,10 +623,11 @@ impl Station {
     }
 
     pub fn delete_event(&self, id: &str) -> CoreResult<()> {
-        self.actor(Permission::ManageSchedule)?;
+        let actor = self.actor(Permission::ManageSchedule)?;
         let mut store = self.store();
         let tx = store.conn_mut().transaction()?;
         let event = events::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The event"))?;
+        crate::interlock::auto_lock::follow_booking_change(&tx, &actor, &event, None, self.now())?;
         let queued = enqueue_event(&tx, ActionSubtype::Delete, &event, self.now())?;
         events::delete(&tx, id)?;
         tx.commit()?;
@@ -745,7 +781,7 @@ impl Station {
         Ok(StationOverview { now, instruments })
     }
 
-    /// Seconds between status polls while an interlock panel is visible; 0 = off.
+    /// Seconds between status readings of the status watch; 0 = off.
     pub fn interlock_poll_secs(&self) -> CoreResult<u32> {
         Ok(settings::get(self.store().conn(), POLL_KEY)?
             .and_then(|v| v.parse().ok())
@@ -764,12 +800,24 @@ impl Station {
 
     /// "Lock automatically when the user's window closes" for one service.
     pub fn set_service_auto_lock(&self, id: &str, on: bool) -> CoreResult<Service> {
-        self.actor(Permission::ManageSchedule)?;
-        let store = self.store();
-        if !services::set_auto_lock(store.conn(), id, on, self.now())? {
+        let actor = self.actor(Permission::ManageSchedule)?;
+        let mut store = self.store();
+        let tx = store.conn_mut().transaction()?;
+        if !services::set_auto_lock(&tx, id, on, self.now())? {
             return Err(CoreError::not_found("The service"));
         }
-        services::get(store.conn(), id)?.ok_or_else(|| CoreError::not_found("The service"))
+        let service = services::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The service"))?;
+        if !on {
+            crate::interlock::auto_lock::cancel_for_service(
+                &tx,
+                &actor,
+                &service,
+                "auto-lock was switched off for this service",
+                self.now(),
+            )?;
+        }
+        tx.commit()?;
+        Ok(service)
     }
 
     /// The interlock audit log, newest first (staff).

@@ -602,7 +602,7 @@ async fn auto_lock_fires_at_end_plus_post_also_after_a_restart() {
     let ctl = InterlockController::new(station.clone(), Arc::new(Deliverer::new().unwrap()));
     s.f.clock.set(t("2026-11-30T11:29:59Z"));
     assert_eq!(
-        ctl.run_due_auto_locks().await.unwrap(),
+        ctl.run_due_auto_locks().await.unwrap().len(),
         0,
         "not before end + post"
     );
@@ -611,8 +611,8 @@ async fn auto_lock_fires_at_end_plus_post_also_after_a_restart() {
         ctl.next_auto_lock().unwrap(),
         Some(t("2026-11-30T11:30:00Z"))
     );
-    assert_eq!(ctl.run_due_auto_locks().await.unwrap(), 1);
-    assert_eq!(ctl.run_due_auto_locks().await.unwrap(), 0, "once");
+    assert_eq!(ctl.run_due_auto_locks().await.unwrap().len(), 1);
+    assert_eq!(ctl.run_due_auto_locks().await.unwrap().len(), 0, "once");
     let paths: Vec<String> = server
         .received_requests()
         .await

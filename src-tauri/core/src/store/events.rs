@@ -168,3 +168,18 @@ pub fn count_for_user(conn: &Connection, user_id: &str) -> CoreResult<i64> {
         |r| r.get(0),
     )?)
 }
+
+/// Events on a service that end at or after `from` and start at or before `to`, by start.
+pub fn on_service_between(
+    conn: &Connection,
+    service_id: &str,
+    from: Timestamp,
+    to: Timestamp,
+) -> CoreResult<Vec<Event>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE e.service_id = ?1 AND e.ends_at >= ?2 AND e.starts_at <= ?3
+         ORDER BY e.starts_at, e.id"
+    ))?;
+    let rows = stmt.query_map(params![service_id, to_ms(from), to_ms(to)], read)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

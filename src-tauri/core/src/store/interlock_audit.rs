@@ -7,17 +7,22 @@ use crate::model::AuditEntry;
 use rusqlite::{params, Connection};
 
 pub fn insert(conn: &Connection, e: &AuditEntry) -> CoreResult<()> {
+    let booking = match &e.booking {
+        Some(b) => serde_json::to_string(b)
+            .map_err(|e| crate::error::CoreError::internal(e.to_string()))?,
+        None => String::new(),
+    };
     conn.execute(
-        "INSERT INTO interlock_audit (at, account_id, username, role, service_id, service_name, event_id, action, result, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![to_ms(e.at), e.account_id, e.username, e.role, e.service_id, e.service_name, e.event_id, e.action, e.result, e.reason],
+        "INSERT INTO interlock_audit (at, account_id, username, role, service_id, service_name, event_id, action, result, reason, booking)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![to_ms(e.at), e.account_id, e.username, e.role, e.service_id, e.service_name, e.event_id, e.action, e.result, e.reason, booking],
     )?;
     Ok(())
 }
 
 pub fn list(conn: &Connection, limit: usize) -> CoreResult<Vec<AuditEntry>> {
     let mut stmt = conn.prepare(
-        "SELECT id, at, account_id, username, role, service_id, service_name, event_id, action, result, reason
+        "SELECT id, at, account_id, username, role, service_id, service_name, event_id, action, result, reason, booking
          FROM interlock_audit ORDER BY id DESC LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit as i64], |r| {
@@ -33,6 +38,7 @@ pub fn list(conn: &Connection, limit: usize) -> CoreResult<Vec<AuditEntry>> {
             action: r.get(8)?,
             result: r.get(9)?,
             reason: r.get(10)?,
+            booking: serde_json::from_str(&r.get::<_, String>(11)?).ok(),
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

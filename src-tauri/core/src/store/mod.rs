@@ -36,6 +36,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_interlock",
         include_str!("../../migrations/0003_interlock.sql"),
     ),
+    (
+        "0004_safety_core",
+        include_str!("../../migrations/0004_safety_core.sql"),
+    ),
 ];
 
 pub fn schema_version() -> i64 {
