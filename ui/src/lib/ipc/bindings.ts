@@ -314,12 +314,28 @@ async getInterlockPollSecs() : Promise<Result<number, CoreError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Staff give up on a pending auto-lock that keeps failing (audited).
+ */
+async dismissAutoLock(serviceId: string) : Promise<Result<null, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("dismiss_auto_lock", { serviceId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
 /** user-defined events **/
 
 
+export const events = __makeEvents__<{
+interlockStatusChanged: InterlockStatusChanged
+}>({
+interlockStatusChanged: "interlock-status-changed"
+})
 
 /** user-defined constants **/
 
@@ -369,15 +385,23 @@ export type ActionSubtype = "create" | "update" | "delete" | "unlock" | "status"
 export type ActionType = "order" | "event" | "interlock"
 export type AppStatus = { state: StartupState; error: CoreError | null; database_path: string; version: string }
 /**
+ * A booking as the audit log remembers it.
+ */
+export type AuditBooking = { title: string; user_display_name: string; starts_at: string; ends_at: string }
+/**
  * One interlock command in the audit log.
  */
 export type AuditEntry = { id: string; at: string; account_id: string; username: string; role: string; service_id: string; service_name: string; event_id: string | null; 
+/**
+ * The booking as it was when the entry was written (it may have changed since).
+ */
+booking: AuditBooking | null; 
 /**
  * lock, unlock, status or auto_lock
  */
 action: string; 
 /**
- * ok, failed or refused
+ * ok, failed or refused; for auto_lock also handed_over, retimed, cancelled, dismissed
  */
 result: string; 
 /**
@@ -385,6 +409,14 @@ result: string;
  */
 reason: string }
 export type AuthKind = "none" | "basic" | "bearer"
+/**
+ * A pending auto-lock as the panel shows it.
+ */
+export type AutoLockInfo = { due_at: string; event_id: string | null; 
+/**
+ * Failed attempts so far (0 while it waits for its time).
+ */
+attempts: number; next_attempt_at: string | null; last_error: string }
 /**
  * An error with a stable code and a message fit to show a person.
  */
@@ -500,13 +532,18 @@ export type InterlockAction = "lock" | "unlock" | "status"
  */
 export type InterlockPanel = { service: Service; access: Access; 
 /**
- * The booking the controls act for (the user's own; for staff the current one, if any).
+ * The booking the controls act on: the user's own; for staff the booking whose window is
+ * open now (the one in progress first), if any.
  */
 event: Event | null; reading: StatusReading | null; has_lock: boolean; has_unlock: boolean; has_status: boolean; 
 /**
- * Status polling interval in seconds while the panel is visible; 0 = off.
+ * Interval of the status watch in seconds; 0 = off.
  */
-poll_secs: number }
+poll_secs: number; 
+/**
+ * The pending auto-lock of this service (staff only).
+ */
+auto_lock: AutoLockInfo | null }
 export type InterlockResult = { action: InterlockAction; ok: boolean; results: WebhookResult[]; 
 /**
  * The status read (after a successful lock/unlock when a status webhook exists).
@@ -516,6 +553,10 @@ reading: StatusReading | null;
  * One sentence for the banner when something failed.
  */
 error: string | null }
+/**
+ * A new status reading of one instrument (from the watch, a command or auto-lock).
+ */
+export type InterlockStatusChanged = { service_id: string; reading: StatusReading }
 /**
  * When an instrument user may use the interlock: from `lead` minutes before the booking starts
  * until `post` minutes after it ends.
