@@ -3,90 +3,20 @@
 //! server nothing crashes or hangs.
 
 mod common;
+use common::recorder::{recorder, Recorder};
 use common::*;
 use interlock_core::delivery::Deliverer;
 use interlock_core::notifier::{DesktopNotifier, Notifier};
 use interlock_core::outbox::{self, RetryPolicy};
 use interlock_core::webhook::*;
 use interlock_core::Role;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-#[derive(Clone, Default)]
-struct Recorder {
-    seen: Arc<Mutex<Vec<(String, String, String)>>>,
-}
-
-#[zbus::interface(name = "org.freedesktop.Notifications")]
-impl Recorder {
-    #[allow(clippy::too_many_arguments)]
-    fn notify(
-        &self,
-        app_name: String,
-        _replaces_id: u32,
-        _app_icon: String,
-        summary: String,
-        body: String,
-        _actions: Vec<String>,
-        _hints: HashMap<String, zbus::OwnedVariant>,
-        _expire_timeout: i32,
-    ) -> u32 {
-        let mut seen = self.seen.lock().unwrap();
-        seen.push((app_name, summary, body));
-        seen.len() as u32
-    }
-    fn get_capabilities(&self) -> Vec<String> {
-        vec!["body".into()]
-    }
-    fn get_server_information(&self) -> (String, String, String, String) {
-        (
-            "interlock-test-recorder".into(),
-            "interlock".into(),
-            "1.0".into(),
-            "1.2".into(),
-        )
-    }
-    fn close_notification(&self, _id: u32) {}
-}
-
-/// One recorder per test process: the bus name can be owned once.
-async fn recorder() -> Recorder {
-    static RECORDER: tokio::sync::OnceCell<(Recorder, zbus::Connection)> =
-        tokio::sync::OnceCell::const_new();
-    let (r, _) = RECORDER
-        .get_or_init(|| async {
-            let recorder = Recorder::default();
-            let conn = zbus::connection::Builder::session()
-                .name("org.freedesktop.Notifications")
-                .serve_at("/org/freedesktop/Notifications", recorder.clone())
-                .build()
-                .await
-                .expect("own org.freedesktop.Notifications on the test's session bus");
-            (recorder, conn)
-        })
-        .await;
-    r.clone()
-}
-
 async fn wait_for(recorder: &Recorder, summary: &str) -> Vec<(String, String, String)> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let seen: Vec<_> = recorder
-            .seen
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, s, _)| s == summary)
-            .cloned()
-            .collect();
-        if !seen.is_empty() || Instant::now() > deadline {
-            return seen;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    recorder.wait_for(summary).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

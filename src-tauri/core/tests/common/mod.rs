@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod recorder;
+pub mod relay;
 
 use interlock_core::model::*;
 use interlock_core::secrets::{MemoryStore, SecretStore};
@@ -17,7 +19,8 @@ pub const PW: &str = "password-123";
 
 pub struct Fixture {
     pub dir: TempDir,
-    pub station: Station,
+    /// Shared, like the app's: the outbox runs its database work on the blocking pool.
+    pub station: Arc<Station>,
     pub clock: Arc<ManualClock>,
     pub secrets: Arc<dyn SecretStore>,
 }
@@ -40,12 +43,14 @@ impl Fixture {
     pub fn with_secrets(secrets: Arc<dyn SecretStore>) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(t("2026-11-30T08:00:00Z")));
-        let station = Station::open(
-            &dir.path().join("station.sqlite3"),
-            clock.clone(),
-            secrets.clone(),
-        )
-        .unwrap();
+        let station = Arc::new(
+            Station::open(
+                &dir.path().join("station.sqlite3"),
+                clock.clone(),
+                secrets.clone(),
+            )
+            .unwrap(),
+        );
         station
             .create_first_administrator(FirstAdministrator {
                 username: "admin".into(),
@@ -60,6 +65,11 @@ impl Fixture {
             clock,
             secrets,
         }
+    }
+
+    pub fn clock_now(&self) -> Timestamp {
+        use interlock_core::Clock;
+        self.clock.now()
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
