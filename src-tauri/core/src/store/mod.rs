@@ -187,8 +187,14 @@ pub fn to_ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
+/// Instants outside jiff's range are clamped to its ends (a saturated "never" stays never; it
+/// must not turn into 1970 and fire at once).
 pub fn from_ms(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+    Timestamp::from_millisecond(ms).unwrap_or(if ms > 0 {
+        Timestamp::MAX
+    } else {
+        Timestamp::MIN
+    })
 }
 
 pub fn new_id() -> String {
