@@ -14,16 +14,23 @@ export function fail(code: CoreError['code'], message: string): never {
   throw { code, message } satisfies CoreError;
 }
 
-/** Installs handlers by command name; unknown commands fail loudly so tests notice. */
+/**
+ * Installs handlers by command name; unknown commands fail loudly so tests notice.
+ * Events are mocked too: `listen` works, and `emit` from `@tauri-apps/api/event` (or
+ * `events.<name>.emit`) delivers to the listeners, standing in for Rust emitting.
+ */
 export function fakeBackend(handlers: Record<string, Handler>): FakeBackend {
   const calls: FakeBackend['calls'] = [];
-  mockIPC((cmd, payload) => {
-    const args = (payload ?? {}) as Record<string, unknown>;
-    calls.push({ cmd, args });
-    const handler = handlers[cmd];
-    if (!handler) throw { code: 'INTERNAL', message: `unexpected command ${cmd}` } satisfies CoreError;
-    return handler(args);
-  });
+  mockIPC(
+    (cmd, payload) => {
+      const args = (payload ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args });
+      const handler = handlers[cmd];
+      if (!handler) throw { code: 'INTERNAL', message: `unexpected command ${cmd}` } satisfies CoreError;
+      return handler(args);
+    },
+    { shouldMockEvents: true },
+  );
   return {
     calls,
     callsTo: (cmd) => calls.filter((c) => c.cmd === cmd).map((c) => c.args),

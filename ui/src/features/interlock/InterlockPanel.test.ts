@@ -1,17 +1,20 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { clearMocks } from '@tauri-apps/api/mocks';
+import { tick } from 'svelte';
 import InterlockPanel from './InterlockPanel.svelte';
 import InterlockErrors from './InterlockErrors.svelte';
 import { interlockErrors } from './errors.svelte';
-import { fakeBackend } from '../../test/ipc';
-import type { Access, InterlockPanel as Panel, InterlockResult, Service, StatusReading } from '../../lib/ipc';
+import { fail, fakeBackend } from '../../test/ipc';
+import { events } from '../../lib/ipc';
+import type { Access, AutoLockInfo, InterlockPanel as Panel, InterlockResult, Service, StatusReading } from '../../lib/ipc';
 
 afterEach(() => {
   cleanup();
   clearMocks();
   interlockErrors.clear();
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 const service: Service = {
@@ -44,6 +47,7 @@ function panel(access: Access, overrides: Partial<Panel> = {}): Panel {
     has_unlock: true,
     has_status: true,
     poll_secs: 0,
+    auto_lock: null,
     ...overrides,
   };
 }
@@ -227,26 +231,216 @@ describe('InterlockPanel', () => {
     expect(screen.getByTestId('interlock-status')).toBeTruthy();
   });
 
-  it('polls the status at poll_secs while visible', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  it('takes a reading Rust emits for its service when it is newer, and ignores other services', async () => {
+    fakeBackend({
+      interlock_panel: () =>
+        panel({ kind: 'staff' }, { reading: { state: 'locked', read_at: '2026-11-29T09:00:00Z', detail: '' } }),
+    });
+    render(InterlockPanel, { props: { service } });
+    await waitFor(() => expect(screen.getByTestId('interlock-state').dataset.state).toBe('locked'));
+
+    await events.interlockStatusChanged.emit({
+      service_id: 'svc-other',
+      reading: { state: 'unlocked', read_at: '2026-11-29T09:05:00Z', detail: '' },
+    });
+    await tick();
+    expect(screen.getByTestId('interlock-state').dataset.state).toBe('locked');
+
+    await events.interlockStatusChanged.emit({
+      service_id: 'svc-a',
+      reading: { state: 'unlocked', read_at: '2026-11-29T09:05:00Z', detail: '' },
+    });
+    await waitFor(() => expect(screen.getByTestId('interlock-state').dataset.state).toBe('unlocked'));
+    expect(screen.getByTestId('interlock-read-at').textContent?.trim()).toBe('read at 10:05:00');
+
+    // An older reading (arriving late) does not replace a newer one.
+    await events.interlockStatusChanged.emit({
+      service_id: 'svc-a',
+      reading: { state: 'locked', read_at: '2026-11-29T09:01:00Z', detail: '' },
+    });
+    await tick();
+    expect(screen.getByTestId('interlock-state').dataset.state).toBe('unlocked');
+
+    await events.interlockStatusChanged.emit({
+      service_id: 'svc-a',
+      reading: { state: 'unknown', read_at: '2026-11-29T09:06:00Z', detail: 'HTTP 503 from Relay A' },
+    });
+    await waitFor(() => expect(screen.getByTestId('interlock-state').dataset.state).toBe('unknown'));
+    expect(screen.getByTestId('interlock-state-detail').textContent).toBe('HTTP 503 from Relay A');
+  });
+
+  it('stops listening when it goes away', async () => {
+    fakeBackend({ interlock_panel: () => panel({ kind: 'staff' }) });
+    // The event plugin's calls never reach the fake backend's handlers; watch them at the IPC door.
+    const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: (cmd: string, args?: unknown) => unknown } })
+      .__TAURI_INTERNALS__;
+    const invoke = vi.spyOn(internals, 'invoke');
+    const argsOf = (cmd: string) => invoke.mock.calls.filter((call) => call[0] === cmd).map((call) => call[1]);
+
+    const view = render(InterlockPanel, { props: { service } });
+    await screen.findByTestId('interlock-unlock');
+    await waitFor(() =>
+      expect(argsOf('plugin:event|listen')).toEqual([expect.objectContaining({ event: 'interlock-status-changed' })]),
+    );
+    view.unmount();
+    await waitFor(() =>
+      expect(argsOf('plugin:event|unlisten')).toEqual([expect.objectContaining({ event: 'interlock-status-changed' })]),
+    );
+  });
+
+  it('never asks for the status by a timer: the status watch lives in Rust', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
     const backend = fakeBackend({
       interlock_panel: () => panel({ kind: 'staff' }, { poll_secs: 5 }),
+      interlock_command: (): InterlockResult => ({ action: 'status', ok: true, results: [], reading: null, error: null }),
+    });
+    render(InterlockPanel, { props: { service } });
+    await vi.waitFor(() => screen.getByTestId('interlock-unlock'));
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(backend.callsTo('interlock_command')).toHaveLength(0);
+    // The panel itself is still reloaded (access, booking, auto-lock).
+    expect(backend.callsTo('interlock_panel').length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('Check status by hand still reads the status and shows it', async () => {
+    const backend = fakeBackend({
+      interlock_panel: () => panel({ kind: 'staff' }),
       interlock_command: (): InterlockResult => ({
         action: 'status',
         ok: true,
-        results: [],
-        reading: { state: 'locked', read_at: '2026-11-29T09:00:00Z', detail: '' },
+        results: [{ webhook_name: 'Relay', ok: true, message: 'HTTP 200' }],
+        reading: { state: 'locked', read_at: '2026-11-29T09:30:00Z', detail: '' },
         error: null,
       }),
     });
-    const view = render(InterlockPanel, { props: { service } });
-    await screen.findByTestId('interlock-unlock');
-    vi.advanceTimersByTime(5_000);
-    await waitFor(() => expect(backend.callsTo('interlock_command')).toHaveLength(1));
-    expect(backend.callsTo('interlock_command')[0]).toEqual({ serviceId: 'svc-a', eventId: 'ev-1', action: 'status', reason: null });
+    render(InterlockPanel, { props: { service } });
+    await fireEvent.click(await screen.findByTestId('interlock-status'));
     await waitFor(() => expect(screen.getByTestId('interlock-state').dataset.state).toBe('locked'));
-    view.unmount();
-    vi.advanceTimersByTime(20_000);
-    expect(backend.callsTo('interlock_command')).toHaveLength(1);
+    expect(backend.callsTo('interlock_command')).toEqual([
+      { serviceId: 'svc-a', eventId: 'ev-1', action: 'status', reason: null },
+    ]);
+  });
+});
+
+describe('InterlockPanel: which booking', () => {
+  // 10:10 local (Europe/Berlin), inside the fixture's booking (09:00–11:00 local).
+  const NOW = new Date('2026-11-29T09:10:00Z');
+
+  it('names the booking the controls act on', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW);
+    fakeBackend({ interlock_panel: () => panel({ kind: 'staff' }) });
+    render(InterlockPanel, { props: { service } });
+    expect((await screen.findByTestId('interlock-booking')).textContent).toBe('For: Imaging — Ivan User, 09:00–11:00');
+  });
+
+  it('staff without an open booking act on the instrument itself', async () => {
+    fakeBackend({ interlock_panel: () => panel({ kind: 'staff' }, { event: null }) });
+    render(InterlockPanel, { props: { service } });
+    expect((await screen.findByTestId('interlock-booking')).textContent).toBe(
+      'No booking is open now — commands act on the instrument itself',
+    );
+  });
+
+  it('after the end, inside post, a user is told the booking ended and until when the controls stay', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-29T10:10:00Z'));
+    fakeBackend({
+      interlock_panel: () =>
+        panel({ kind: 'open', opens_at: '2026-11-29T07:55:00Z', closes_at: '2026-11-29T10:30:00Z' }),
+    });
+    render(InterlockPanel, { props: { service } });
+    expect((await screen.findByTestId('interlock-booking')).textContent).toBe(
+      'Your booking ended at 11:00 — controls stay open until 11:30',
+    );
+    expect(screen.getByTestId('interlock-unlock')).toBeTruthy();
+  });
+
+  it('someone else\'s booking is not named', async () => {
+    fakeBackend({ interlock_panel: () => panel({ kind: 'not_yours' }) });
+    render(InterlockPanel, { props: { service } });
+    await screen.findByTestId('interlock-closed-message');
+    expect(screen.queryByTestId('interlock-booking')).toBeNull();
+  });
+});
+
+describe('InterlockPanel: auto-lock', () => {
+  const waiting: AutoLockInfo = {
+    due_at: '2026-11-29T10:30:00Z',
+    event_id: 'ev-1',
+    attempts: 0,
+    next_attempt_at: null,
+    last_error: '',
+  };
+  const failing: AutoLockInfo = {
+    due_at: '2026-11-29T10:30:00Z',
+    event_id: 'ev-1',
+    attempts: 3,
+    next_attempt_at: '2026-11-29T10:35:00Z',
+    last_error: 'HTTP 503 Service Unavailable from Relay A',
+  };
+
+  it('staff see when a pending auto-lock is due, without a dismiss button', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-29T09:10:00Z'));
+    fakeBackend({ interlock_panel: () => panel({ kind: 'staff' }, { auto_lock: waiting }) });
+    render(InterlockPanel, { props: { service } });
+    expect((await screen.findByTestId('interlock-auto-lock')).textContent?.trim()).toBe('Auto-lock at 11:30');
+    expect(screen.queryByTestId('interlock-auto-lock-dismiss')).toBeNull();
+  });
+
+  it('a failing auto-lock says why and when it tries again; Dismiss asks, then dismisses and reloads', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-29T10:32:00Z'));
+    let pending: AutoLockInfo | null = failing;
+    const backend = fakeBackend({
+      interlock_panel: () => panel({ kind: 'staff' }, { auto_lock: pending }),
+      dismiss_auto_lock: () => {
+        pending = null;
+        return null;
+      },
+    });
+    render(InterlockPanel, { props: { service } });
+    expect((await screen.findByTestId('interlock-auto-lock-text')).textContent).toBe(
+      'Auto-lock failing (3 attempts): HTTP 503 Service Unavailable from Relay A. Next try at 11:35',
+    );
+
+    await fireEvent.click(screen.getByTestId('interlock-auto-lock-dismiss'));
+    expect(screen.getByTestId('interlock-auto-lock-confirm-question').textContent).toContain(
+      'Stop trying to lock automatically?',
+    );
+    await fireEvent.click(screen.getByTestId('interlock-auto-lock-dismiss-cancel'));
+    expect(backend.callsTo('dismiss_auto_lock')).toHaveLength(0);
+
+    const loads = backend.callsTo('interlock_panel').length;
+    await fireEvent.click(screen.getByTestId('interlock-auto-lock-dismiss'));
+    await fireEvent.click(screen.getByTestId('interlock-auto-lock-dismiss-confirm'));
+    await waitFor(() => expect(screen.queryByTestId('interlock-auto-lock')).toBeNull());
+    expect(backend.callsTo('dismiss_auto_lock')).toEqual([{ serviceId: 'svc-a' }]);
+    expect(backend.callsTo('interlock_panel').length).toBe(loads + 1);
+  });
+
+  it('a refused dismiss shows the reason and keeps the auto-lock', async () => {
+    fakeBackend({
+      interlock_panel: () => panel({ kind: 'staff' }, { auto_lock: failing }),
+      dismiss_auto_lock: () => fail('FORBIDDEN', 'Only staff can dismiss an auto-lock.'),
+    });
+    render(InterlockPanel, { props: { service } });
+    await fireEvent.click(await screen.findByTestId('interlock-auto-lock-dismiss'));
+    await fireEvent.click(screen.getByTestId('interlock-auto-lock-dismiss-confirm'));
+    expect((await screen.findByTestId('interlock-auto-lock-error')).textContent).toBe(
+      'Only staff can dismiss an auto-lock.',
+    );
+    expect(screen.getByTestId('interlock-auto-lock')).toBeTruthy();
+  });
+
+  it('instrument users never see the auto-lock', async () => {
+    fakeBackend({
+      interlock_panel: () =>
+        panel({ kind: 'open', opens_at: inMinutes(-10), closes_at: inMinutes(50) }, { auto_lock: waiting }),
+    });
+    render(InterlockPanel, { props: { service } });
+    await screen.findByTestId('interlock-unlock');
+    expect(screen.queryByTestId('interlock-auto-lock')).toBeNull();
   });
 });
