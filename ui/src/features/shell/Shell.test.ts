@@ -128,4 +128,69 @@ describe('Shell', () => {
     await screen.findByTestId('station-screen');
     expect(screen.queryByTestId('nav-audit')).toBeNull();
   });
+
+  it('sign-out clears the interlock banners', async () => {
+    fakeBackend({
+      app_status: () => ready,
+      current_session: () => session({ role: 'facility_staff' }),
+      station_overview: () => overview,
+      sign_out: () => null,
+    });
+    render(App);
+    await screen.findByTestId('station-screen');
+    interlockErrors.push('Confocal', 'Relay A did not answer.');
+    await screen.findByTestId('interlock-error-banner');
+
+    await fireEvent.click(screen.getByTestId('sign-out'));
+    await screen.findByTestId('signin-screen');
+    expect(interlockErrors.list).toHaveLength(0);
+    expect(screen.queryByTestId('interlock-error-banner')).toBeNull();
+  });
+
+  it('idle sign-out clears the interlock banners', async () => {
+    vi.useFakeTimers();
+    let current: SessionInfo | null = session({ role: 'facility_staff' });
+    fakeBackend({
+      app_status: () => ready,
+      current_session: () => current,
+      station_overview: () => overview,
+    });
+    render(App);
+    await vi.waitFor(() => screen.getByTestId('station-screen'));
+    interlockErrors.push('Confocal', 'Relay A did not answer.');
+    await vi.waitFor(() => screen.getByTestId('interlock-error-banner'));
+
+    current = null;
+    await vi.advanceTimersByTimeAsync(15_000);
+    await vi.waitFor(() => screen.getByTestId('signin-notice'));
+    expect(interlockErrors.list).toHaveLength(0);
+  });
+
+  it('switch user clears the interlock banners; a failed switch keeps them', async () => {
+    const staffSession = session({ id: 'acc-2', username: 'sam', display_name: 'Sam Staff', role: 'facility_staff' });
+    fakeBackend({
+      app_status: () => ready,
+      current_session: () => session({ display_name: 'Ivan User', role: 'instrument_user' }),
+      station_overview: () => overview,
+      sign_in: (args) =>
+        args.password === 'right-password' ? staffSession : fail('SIGN_IN_FAILED', 'Wrong username or password.'),
+    });
+    render(App);
+    await screen.findByTestId('station-screen');
+    interlockErrors.push('Confocal', 'Your booking window has closed.');
+    await screen.findByTestId('interlock-error-banner');
+
+    await fireEvent.click(screen.getByTestId('switch-user'));
+    await fireEvent.input(screen.getByTestId('switch-username'), { target: { value: 'sam' } });
+    await fireEvent.input(screen.getByTestId('switch-password'), { target: { value: 'wrong' } });
+    await fireEvent.click(screen.getByTestId('switch-submit'));
+    await screen.findByTestId('switch-error');
+    expect(screen.getAllByTestId('interlock-error-banner')).toHaveLength(1);
+
+    await fireEvent.input(screen.getByTestId('switch-password'), { target: { value: 'right-password' } });
+    await fireEvent.click(screen.getByTestId('switch-submit'));
+    await waitFor(() => expect(screen.getByTestId('session-user').textContent).toContain('Sam Staff'));
+    expect(screen.queryByTestId('interlock-error-banner')).toBeNull();
+    expect(interlockErrors.list).toHaveLength(0);
+  });
 });
