@@ -17,11 +17,18 @@ const base = {
 };
 
 describe('Settings', () => {
-  it('shows the stored status polling interval', async () => {
+  it('shows the stored status watch interval and what the watch does', async () => {
     fakeBackend({ ...base });
     render(Settings, { props: { onError: vi.fn(), onSaved: vi.fn() } });
     const input = (await screen.findByTestId('settings-poll-secs')) as HTMLInputElement;
     await waitFor(() => expect(input.value).toBe('45'));
+    expect(screen.getByText('Interlock status watch interval, seconds')).toBeTruthy();
+    expect(screen.getByTestId('settings-poll-hint').textContent).toBe(
+      'Status watch: every 45 s, whether or not the window is open; 0 = off.',
+    );
+    await waitFor(() => expect(input.disabled).toBe(false));
+    await fireEvent.input(input, { target: { value: '0' } });
+    expect(screen.getByTestId('settings-poll-hint').textContent).toMatch(/^Status watch: off \(0\)\./);
   });
 
   it('saves the status polling interval with the save button', async () => {
