@@ -2,6 +2,11 @@
 //! (secrets to the keyring first, then the database, undoing the keyring on failure so nothing is
 //! half-saved), deleting it with its secrets, and turning due outbox rows into requests and their
 //! outcomes into log entries and retries.
+//!
+//! The database lock is never held across keyring I/O (an unlock prompt can take minutes, and a
+//! Lock command needs the database meanwhile): each edit reads under a short lock, talks to the
+//! keyring with no database lock, then writes under a second short lock. Edits of the same webhook
+//! take turns on their own small lock, which nothing on the Lock/Unlock path waits for.
 
 use crate::delivery::{self, ErrorClass, Outcome, Verdict};
 use crate::error::{CoreError, CoreResult, ErrorCode};
@@ -14,6 +19,7 @@ use crate::station::{trimmed, Station};
 use crate::store::{self, delivery_attempts, outbox as outbox_q, services, settings, webhooks};
 use crate::webhook::*;
 use serde::Serialize;
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 const RETRY_POLICY_KEY: &str = "retry_policy";
@@ -39,6 +45,35 @@ pub struct WebhookSaved {
 
 /// One keyring change: `None` deletes the entry.
 type SecretOp = (String, Option<Sensitive<String>>);
+
+/// The webhooks being edited right now (saved, deleted or rotated). Ids are ULIDs, so one list
+/// serves every station of the process.
+static EDITING: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static EDIT_DONE: Condvar = Condvar::new();
+
+/// This caller's turn to change one webhook's keyring entries and row: two edits of the same
+/// webhook never interleave their keyring changes and database writes (which would leave a row
+/// that names secrets another edit undid). Waits only for edits of that webhook.
+struct EditTurn(String);
+
+impl EditTurn {
+    fn take(id: &str) -> EditTurn {
+        let mut busy = EDITING.lock().unwrap_or_else(|p| p.into_inner());
+        while busy.iter().any(|b| b == id) {
+            busy = EDIT_DONE.wait(busy).unwrap_or_else(|p| p.into_inner());
+        }
+        busy.push(id.to_string());
+        EditTurn(id.to_string())
+    }
+}
+
+impl Drop for EditTurn {
+    fn drop(&mut self) {
+        let mut busy = EDITING.lock().unwrap_or_else(|p| p.into_inner());
+        busy.retain(|b| b != &self.0);
+        EDIT_DONE.notify_all();
+    }
+}
 
 impl Station {
     pub fn list_webhooks(&self) -> CoreResult<Vec<Webhook>> {
@@ -84,20 +119,24 @@ impl Station {
         }
 
         let now = self.now();
-        let store = self.store();
-        let conn = store.conn();
-        let existing = match id {
-            Some(id) => {
-                Some(webhooks::get(conn, id)?.ok_or_else(|| CoreError::not_found("The webhook"))?)
-            }
-            None => None,
-        };
-        if let Some(service_id) = &input.service_id {
-            services::get(conn, service_id)?.ok_or_else(|| {
-                CoreError::validation("Choose an existing service, or all services.")
-            })?;
-        }
         let wid = id.map(str::to_string).unwrap_or_else(store::new_id);
+        let _turn = EditTurn::take(&wid);
+        let existing = {
+            let store = self.store();
+            let conn = store.conn();
+            let existing = match id {
+                Some(id) => Some(
+                    webhooks::get(conn, id)?.ok_or_else(|| CoreError::not_found("The webhook"))?,
+                ),
+                None => None,
+            };
+            if let Some(service_id) = &input.service_id {
+                services::get(conn, service_id)?.ok_or_else(|| {
+                    CoreError::validation("Choose an existing service, or all services.")
+                })?;
+            }
+            existing
+        };
         let mut ops: Vec<SecretOp> = Vec::new();
 
         // HTTP auth secret.
@@ -227,8 +266,10 @@ impl Station {
             },
             status_mapping,
         };
+        // The keyring first, with no database lock held; then the row under a short lock.
         let undo = self.apply_secret_ops(ops)?;
-        if let Err(e) = webhooks::upsert(conn, &webhook, now) {
+        let written = webhooks::upsert(self.store().conn(), &webhook, now);
+        if let Err(e) = written {
             self.undo_secret_ops(undo);
             return Err(e);
         }
@@ -273,44 +314,70 @@ impl Station {
         }
     }
 
-    /// Deletes a webhook and every secret it had in the keyring.
+    /// Deletes a webhook and every secret it had in the keyring. The secrets go first (no
+    /// database lock held); when deleting the row then fails they are put back.
     pub fn delete_webhook(&self, id: &str) -> CoreResult<()> {
         self.actor(Permission::ManageSchedule)?;
-        let store = self.store();
-        let w =
-            webhooks::get(store.conn(), id)?.ok_or_else(|| CoreError::not_found("The webhook"))?;
-        let mut keys = vec![auth_key(id), signing_key(id)];
-        keys.extend(
+        let _turn = EditTurn::take(id);
+        let w = webhooks::get(self.store().conn(), id)?
+            .ok_or_else(|| CoreError::not_found("The webhook"))?;
+        let mut ops: Vec<SecretOp> = vec![(auth_key(id), None), (signing_key(id), None)];
+        ops.extend(
             w.headers
                 .iter()
                 .filter(|h| h.secret)
-                .map(|h| header_key(id, &h.name)),
+                .map(|h| (header_key(id, &h.name), None)),
         );
-        for key in keys {
-            self.secrets.delete(&key)?;
+        let undo = self.apply_secret_ops(ops)?;
+        let deleted = webhooks::delete(self.store().conn(), id);
+        if let Err(e) = deleted {
+            self.undo_secret_ops(undo);
+            return Err(e);
         }
-        webhooks::delete(store.conn(), id)?;
         tracing::info!(webhook = %id, "webhook deleted with its secrets");
         Ok(())
     }
 
-    /// Replaces the signing secret; the new one is returned once, to copy.
+    /// Replaces the signing secret; the new one is returned once, to copy. The keyring is written
+    /// with no database lock held; when the row cannot be updated the old secret is put back.
     pub fn rotate_signing_secret(&self, id: &str) -> CoreResult<String> {
         self.actor(Permission::ManageSchedule)?;
-        let store = self.store();
-        let mut w =
-            webhooks::get(store.conn(), id)?.ok_or_else(|| CoreError::not_found("The webhook"))?;
+        let _turn = EditTurn::take(id);
+        let w = webhooks::get(self.store().conn(), id)?
+            .ok_or_else(|| CoreError::not_found("The webhook"))?;
         if !w.signing {
             return Err(CoreError::validation(
                 "Signing is off for this webhook; turn it on first.",
             ));
         }
         let secret = signing::generate_secret();
-        self.secrets
-            .set(&signing_key(id), &Sensitive::new(secret.clone()))?;
-        w.signing_secret_set = true;
-        webhooks::upsert(store.conn(), &w, self.now())?;
+        let undo = self.apply_secret_ops(vec![(
+            signing_key(id),
+            Some(Sensitive::new(secret.clone())),
+        )])?;
+        let written = self.mark_signing_secret_set(id);
+        if let Err(e) = written {
+            self.undo_secret_ops(undo);
+            return Err(e);
+        }
         Ok(secret)
+    }
+
+    /// Records that a webhook's signing secret is in the keyring, on the row as it is now.
+    fn mark_signing_secret_set(&self, id: &str) -> CoreResult<()> {
+        let now = self.now();
+        let mut store = self.store();
+        let tx = store.conn_mut().transaction()?;
+        let mut w = webhooks::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The webhook"))?;
+        if !w.signing {
+            return Err(CoreError::conflict(
+                "Signing was turned off for this webhook meanwhile; nothing was changed.",
+            ));
+        }
+        w.signing_secret_set = true;
+        webhooks::upsert(&tx, &w, now)?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn retry_policy(&self) -> CoreResult<RetryPolicy> {
@@ -335,7 +402,8 @@ impl Station {
         settings::set(self.store().conn(), RETRY_POLICY_KEY, &json)
     }
 
-    /// The request for one webhook, with its secrets read from the keyring.
+    /// The request for one webhook, with its secrets read from the keyring. Keyring I/O: call it
+    /// without the database lock held, and off the async workers.
     pub(crate) fn build_request(
         &self,
         w: &Webhook,
