@@ -119,6 +119,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let url = receiver(Duration::ZERO).await;
     let (s, user, svc) = station(dir.path());
+    let s = Arc::new(s);
     s.save_webhook(None, hook(&url)).unwrap();
     for i in 0..1000 {
         event(&s, &user, &svc, i);
@@ -137,6 +138,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let slow = receiver(Duration::from_millis(200)).await;
     let (s, user, svc) = station(dir.path());
+    let s = Arc::new(s);
     for _ in 0..10 {
         s.save_webhook(None, hook(&slow)).unwrap();
     }

@@ -2,13 +2,18 @@
 //! station crashes. A change writes its deliveries into the `outbox` table in the same transaction;
 //! `deliver_due` sends what is due (concurrently), logs every attempt, and reschedules failures on
 //! the retry schedule. Delivery is at-least-once: receivers dedupe on `webhook-id`.
+//!
+//! The sends are async; everything else here (SQLite, keyring reads while building requests) runs
+//! on tokio's blocking pool through [`blocking`], so the async workers that carry Lock commands
+//! never wait for the database lock or for a keyring prompt.
 
 use crate::delivery::{self, Deliverer, Outcome, Verdict};
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::model::DeliveryAttempt;
 use crate::payload::{self, SystemKeys};
 use crate::store::{self, delivery_attempts, outbox, webhooks};
 use crate::webhook::{Action, Webhook};
+use crate::Station;
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -106,12 +111,25 @@ pub struct DrainReport {
     pub failed: u32,
 }
 
+/// Runs blocking station work (the database, keyring reads) on tokio's blocking pool and awaits
+/// it, so an async worker is never parked on the database lock or a keyring prompt.
+pub async fn blocking<T, F>(station: &Arc<Station>, work: F) -> CoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Station) -> CoreResult<T> + Send + 'static,
+{
+    let station = station.clone();
+    tokio::task::spawn_blocking(move || work(&station))
+        .await
+        .map_err(|e| CoreError::internal(format!("The operation stopped unexpectedly: {e}")))?
+}
+
 /// Sends every delivery due now, concurrently, and records each outcome. Returns what happened.
 pub async fn deliver_due(
-    station: &crate::Station,
+    station: &Arc<Station>,
     deliverer: &Arc<Deliverer>,
 ) -> CoreResult<DrainReport> {
-    let due = station.take_due_deliveries(512)?;
+    let due = blocking(station, |s| s.take_due_deliveries(512)).await?;
     let mut report = DrainReport::default();
     if due.is_empty() {
         return Ok(report);
@@ -127,7 +145,8 @@ pub async fn deliver_due(
     while let Some(joined) = tasks.join_next().await {
         let Ok((d, outcome)) = joined else { continue };
         report.sent += 1;
-        match station.record_delivery(&d, &outcome)? {
+        let verdict = blocking(station, move |s| s.record_delivery(&d, &outcome)).await?;
+        match verdict {
             Verdict::Delivered => report.delivered += 1,
             Verdict::Retry => report.retrying += 1,
             Verdict::Final | Verdict::FinalAndDisable => report.failed += 1,
@@ -138,11 +157,7 @@ pub async fn deliver_due(
 
 /// The delivery worker: sends what is due, then sleeps until the next delivery is due (at most
 /// `idle_poll`) or until a change writes new deliveries. Runs until the task is dropped.
-pub async fn run_worker(
-    station: Arc<crate::Station>,
-    deliverer: Arc<Deliverer>,
-    idle_poll: Duration,
-) {
+pub async fn run_worker(station: Arc<Station>, deliverer: Arc<Deliverer>, idle_poll: Duration) {
     let signal = station.outbox_signal();
     loop {
         match deliver_due(&station, &deliverer).await {
@@ -157,7 +172,7 @@ pub async fn run_worker(
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         }
-        let wait = match station.next_delivery_due() {
+        let wait = match blocking(&station, |s| s.next_delivery_due()).await {
             Ok(Some(at)) => {
                 let ms = (at.as_millisecond() - station.now().as_millisecond()).max(0) as u64;
                 Duration::from_millis(ms).min(idle_poll)
@@ -173,7 +188,7 @@ pub async fn run_worker(
 
 /// Sends everything due now, repeatedly, until nothing is due; never waits for later retries.
 pub async fn drain_now(
-    station: &crate::Station,
+    station: &Arc<Station>,
     deliverer: &Arc<Deliverer>,
 ) -> CoreResult<DrainReport> {
     let mut total = DrainReport::default();
@@ -191,24 +206,29 @@ pub async fn drain_now(
 
 /// "Send test": sends a sample payload to one webhook now and logs the result.
 pub async fn send_test(
-    station: &crate::Station,
+    station: &Arc<Station>,
     deliverer: &Deliverer,
     webhook_id: &str,
 ) -> CoreResult<DeliveryAttempt> {
-    let (webhook, request) = station.prepare_test(webhook_id)?;
+    let id = webhook_id.to_string();
+    let (webhook, request) = blocking(station, move |s| s.prepare_test(&id)).await?;
     let outcome = deliverer.send(&request).await;
-    station.record_one_off(&webhook, None, &outcome)
+    blocking(station, move |s| s.record_one_off(&webhook, None, &outcome)).await
 }
 
 /// "Resend": sends a logged delivery once more, now, with its original payload and message id.
 pub async fn resend(
-    station: &crate::Station,
+    station: &Arc<Station>,
     deliverer: &Deliverer,
     attempt_id: &str,
 ) -> CoreResult<DeliveryAttempt> {
-    let due = station.prepare_resend(attempt_id)?;
+    let id = attempt_id.to_string();
+    let due = blocking(station, move |s| s.prepare_resend(&id)).await?;
     let outcome = deliverer.send(&due.request).await;
-    station.record_one_off(&due.webhook, Some(&due.row), &outcome)
+    blocking(station, move |s| {
+        s.record_one_off(&due.webhook, Some(&due.row), &outcome)
+    })
+    .await
 }
 
 /// The log entry of one attempt.
