@@ -402,6 +402,30 @@ fn config_export_has_no_secrets_and_import_names_the_missing_ones() {
     assert_eq!(s.list_services().unwrap()[0].tags, ["has_interlock:10:0"]);
 }
 
+/// No session bus at all (the app started before the desktop session): the keyring line says it
+/// is unavailable and will be retried, rather than only "FAILED".
+#[cfg(target_os = "linux")]
+#[test]
+fn doctor_says_when_the_keyring_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = app(dir.path())
+        .arg("doctor")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/interlock-test-bus",
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().find(|l| l.starts_with("keyring: ")).unwrap();
+    assert!(
+        line.starts_with("keyring: unavailable — Secret Service: ")
+            && line.ends_with("(will retry); the app keeps retrying and recovers once it appears"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
 #[test]
 fn doctor_checks_each_part_on_one_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -413,7 +437,7 @@ fn doctor_checks_each_part_on_one_line() {
     // The test session has an unlocked gnome-keyring but no notification server.
     assert_eq!(
         lines[1],
-        "keyring: ok (stored, read back and removed a probe entry)"
+        "keyring: ok (Secret Service; stored, read back and removed a probe entry)"
     );
     assert!(
         lines[2].starts_with("notifications: FAILED no notification server"),

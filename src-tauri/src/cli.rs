@@ -235,24 +235,11 @@ fn doctor(paths: &StationPaths) -> i32 {
             println!("database: FAILED ({}) {}", e.code.as_str(), e.message);
         }
     }
-    let keyring = KeyringStore::new();
-    let probe = "doctor/probe";
-    let check = keyring
-        .set(probe, &Sensitive::new("probe".to_string()))
-        .and_then(|_| keyring.get(probe))
-        .and_then(|v| {
-            keyring.delete(probe)?;
-            Ok(v.is_some_and(|v| v.expose() == "probe"))
-        });
-    match check {
-        Ok(true) => println!("keyring: ok (stored, read back and removed a probe entry)"),
-        Ok(false) => {
+    match keyring_check() {
+        Ok(line) => println!("keyring: {line}"),
+        Err(line) => {
             failures += 1;
-            println!("keyring: FAILED the probe entry did not read back");
-        }
-        Err(e) => {
-            failures += 1;
-            println!("keyring: FAILED ({}) {}", e.code.as_str(), e.message);
+            println!("keyring: {line}");
         }
     }
     match crate::notify::server_status() {
@@ -263,6 +250,52 @@ fn doctor(paths: &StationPaths) -> i32 {
         }
     }
     i32::from(failures > 0)
+}
+
+/// Stores, reads back and removes a probe entry, and says which state the keyring is in: "ok
+/// (Secret Service; ...)", "recovered (...)" when it came up while `doctor` waited, or
+/// "unavailable — ... (will retry)". The Secret Service may still be starting (D-Bus activation,
+/// a session logging in), so an unavailable keyring is tried a few more times over ~3 s.
+fn keyring_check() -> Result<String, String> {
+    use interlock_core::secrets::KeyringState;
+    use interlock_core::ErrorCode;
+    let keyring = KeyringStore::new().retrying_every(std::time::Duration::from_secs(1));
+    let probe = "doctor/probe";
+    let run = || {
+        keyring
+            .set(probe, &Sensitive::new("probe".to_string()))
+            .and_then(|_| keyring.get(probe))
+            .and_then(|v| {
+                keyring.delete(probe)?;
+                Ok(v.is_some_and(|v| v.expose() == "probe"))
+            })
+    };
+    let mut check = run();
+    for _ in 0..3 {
+        match &check {
+            Err(e) if e.code == ErrorCode::KeyringUnavailable => {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                check = run();
+            }
+            _ => break,
+        }
+    }
+    let state = KeyringStore::state();
+    match (check, &state) {
+        (Ok(true), KeyringState::Ok { backend }) => Ok(format!(
+            "ok ({backend}; stored, read back and removed a probe entry)"
+        )),
+        (Ok(true), _) => Ok(format!(
+            "{state}; stored, read back and removed a probe entry"
+        )),
+        (Ok(false), _) => Err(format!(
+            "FAILED ({state}) the probe entry did not read back"
+        )),
+        (Err(_), KeyringState::Unavailable { .. }) => Err(format!(
+            "{state}; the app keeps retrying and recovers once it appears"
+        )),
+        (Err(e), _) => Err(format!("FAILED ({}) {}", e.code.as_str(), e.message)),
+    }
 }
 
 /// The demo sign-ins, printed by `demo-seed` and listed in the README.
