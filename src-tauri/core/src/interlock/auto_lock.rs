@@ -49,11 +49,7 @@ pub enum AutoLockStep {
 enum Plan {
     Nothing,
     Done(AutoLockStep),
-    Lock {
-        service: Service,
-        event: Option<Event>,
-        pending: PendingAutoLock,
-    },
+    Lock(Box<(Service, Option<Event>, PendingAutoLock)>),
 }
 
 fn local(t: Timestamp) -> String {
@@ -189,11 +185,7 @@ fn plan(s: &crate::station::Station, service_id: &str, now: Timestamp) -> CoreRe
         }));
     }
     tx.commit()?;
-    Ok(Plan::Lock {
-        service,
-        event,
-        pending,
-    })
+    Ok(Plan::Lock(Box::new((service, event, pending))))
 }
 
 impl InterlockController {
@@ -224,11 +216,7 @@ impl InterlockController {
         let (service, event, pending) = match self.db(move |s| plan(s, &sid, now)).await? {
             Plan::Nothing => return Ok(None),
             Plan::Done(step) => return Ok(Some(step)),
-            Plan::Lock {
-                service,
-                event,
-                pending,
-            } => (service, event, pending),
+            Plan::Lock(lock) => *lock,
         };
         tracing::info!(service = %service.name, booking = ?pending.event_id, attempt = pending.attempts + 1, "auto-lock: sending lock");
         let result = self

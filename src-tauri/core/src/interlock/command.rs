@@ -124,10 +124,12 @@ impl InterlockController {
                 .reading
                 .as_ref()
                 .is_none_or(|r| r.state == LockState::Locked);
-            if done.ok && action == InterlockAction::Lock && confirmed_locked {
-                if auto_locks::cancel(c, &service.id)? {
-                    tracing::info!(service = %service.name, "pending auto-lock cleared by a confirmed lock");
-                }
+            if done.ok
+                && action == InterlockAction::Lock
+                && confirmed_locked
+                && auto_locks::cancel(c, &service.id)?
+            {
+                tracing::info!(service = %service.name, "pending auto-lock cleared by a confirmed lock");
             }
             Ok(())
         })
