@@ -87,6 +87,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .events(tauri_specta::collect_events![
             events::InterlockStatusChanged
         ])
+        // Numbers the UI mirrors (tag wizard, webhook form, settings), so they never drift.
+        .constant("LIMITS", interlock_core::limits::limits())
 }
 
 /// Where the generated bindings live, relative to the repository root.

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod error;
 pub mod gating;
 pub mod interlock;
+pub mod limits;
 pub mod model;
 pub mod notifier;
 pub mod outbox;

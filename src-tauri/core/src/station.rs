@@ -31,6 +31,8 @@ pub const MAX_IDLE_TIMEOUT_MINUTES: u32 = 240;
 const IDLE_TIMEOUT_KEY: &str = "idle_timeout_minutes";
 const POLL_KEY: &str = "interlock_poll_secs";
 pub const DEFAULT_POLL_SECS: u32 = 30;
+pub const MIN_POLL_SECS: u32 = 5;
+pub const MAX_POLL_SECS: u32 = 3600;
 /// The id the command line acts under; no account row has it.
 pub const SYSTEM_ACCOUNT_ID: &str = "system";
 
@@ -790,10 +792,10 @@ impl Station {
 
     pub fn set_interlock_poll_secs(&self, secs: u32) -> CoreResult<()> {
         self.actor(Permission::ManageSettings)?;
-        if secs != 0 && !(5..=3600).contains(&secs) {
-            return Err(CoreError::validation(
-                "Status polling must be off (0) or between 5 and 3600 seconds.",
-            ));
+        if secs != 0 && !(MIN_POLL_SECS..=MAX_POLL_SECS).contains(&secs) {
+            return Err(CoreError::validation(format!(
+                "The status watch interval must be off (0) or between {MIN_POLL_SECS} and {MAX_POLL_SECS} seconds."
+            )));
         }
         settings::set(self.store().conn(), POLL_KEY, &secs.to_string())
     }

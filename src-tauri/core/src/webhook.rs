@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const DEFAULT_TIMEOUT_SECS: u32 = 15;
+pub const MIN_TIMEOUT_SECS: u32 = 1;
 pub const MAX_TIMEOUT_SECS: u32 = 120;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
@@ -349,7 +350,7 @@ impl WebhookInput {
 }
 
 /// Headers the app sets itself; configuring them would break the request.
-const RESERVED_HEADERS: &[&str] = &[
+pub const RESERVED_HEADERS: &[&str] = &[
     "content-type",
     "content-length",
     "host",
@@ -433,9 +434,9 @@ pub fn json_kind(v: &serde_json::Value) -> &'static str {
 }
 
 pub fn validate_timeout(secs: u32) -> CoreResult<()> {
-    if !(1..=MAX_TIMEOUT_SECS).contains(&secs) {
+    if !(MIN_TIMEOUT_SECS..=MAX_TIMEOUT_SECS).contains(&secs) {
         return Err(CoreError::validation(format!(
-            "The timeout must be between 1 and {MAX_TIMEOUT_SECS} seconds."
+            "The timeout must be between {MIN_TIMEOUT_SECS} and {MAX_TIMEOUT_SECS} seconds."
         )));
     }
     Ok(())

@@ -1,11 +1,14 @@
 // The "Manual Tag Wizard" logic: plain functions so they are easy to test.
 // Mirrors the backend rules; the backend validates again and has the last word.
 
-export const INTERLOCK_TAG = 'has_interlock';
-export const DEFAULT_LEAD_MINUTES = 5;
-export const DEFAULT_POST_MINUTES = 30;
-export const MAX_TAG_LENGTH = 64;
-export const MAX_MINUTES = 1440;
+import { LIMITS } from '../../lib/ipc';
+
+// The numbers come from Rust through the generated bindings, so they cannot drift.
+export const INTERLOCK_TAG = LIMITS.interlock_tag;
+export const DEFAULT_LEAD_MINUTES = LIMITS.default_lead_minutes;
+export const DEFAULT_POST_MINUTES = LIMITS.default_post_minutes;
+export const MAX_TAG_LENGTH = LIMITS.max_tag_length;
+export const MAX_MINUTES = LIMITS.max_margin_minutes;
 
 const TAG_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 

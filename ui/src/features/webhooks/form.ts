@@ -12,6 +12,7 @@ import type {
   Webhook,
   WebhookInput,
 } from '../../lib/ipc';
+import { LIMITS } from '../../lib/ipc';
 
 // ---------------------------------------------------------------------------------------------
 // Actions
@@ -138,11 +139,11 @@ export interface FormOrigin {
   authSecretSet: boolean;
 }
 
-export const DEFAULT_TIMEOUT_SECS = 15;
+export const DEFAULT_TIMEOUT_SECS = LIMITS.default_timeout_secs;
 /** Suggested for new interlock webhooks: a person is waiting at the instrument. */
 export const INTERLOCK_TIMEOUT_SECS = 5;
-export const MIN_TIMEOUT_SECS = 1;
-export const MAX_TIMEOUT_SECS = 120;
+export const MIN_TIMEOUT_SECS = LIMITS.min_timeout_secs;
+export const MAX_TIMEOUT_SECS = LIMITS.max_timeout_secs;
 
 let nextKey = 1;
 export function newHeaderKey(): number {
@@ -312,7 +313,7 @@ export function applyStatusPreset(form: WebhookForm, id: StatusPreset['id']): We
 // Validators (mirrors of the Rust rules; each returns a message or null)
 
 /** Headers the app sets itself and refuses from the user. */
-export const RESERVED_HEADERS: readonly string[] = ['content-type', 'content-length', 'host', 'transfer-encoding'];
+export const RESERVED_HEADERS: readonly string[] = LIMITS.reserved_headers;
 
 export function validateUrl(url: string): string | null {
   const u = url.trim();
