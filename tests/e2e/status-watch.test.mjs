@@ -114,7 +114,7 @@ test('the indicator follows the relay by itself, on the Station screen and behin
   const second = other(first);
   const secondFlipAt = Date.now();
   await flipRelay(second);
-  await sleep(7000);
+  await sleep(2 * INTERVAL_SECS * 1000 + 1000); // at least one full interval, with room for a slow tick
   const backAt = Date.now();
   const behind = await statusRequests(secondFlipAt, backAt);
   assert.ok(behind.length >= 1, 'the watch read the relay while the Schedule screen showed');
