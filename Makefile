@@ -1,5 +1,5 @@
 # Interlock Station: the two commands are `make run` and `make test`; each installs what is missing.
-.PHONY: run test setup ui build bindings demo bench
+.PHONY: run test setup ui build bindings demo bench bench-stall
 
 DATA_DIR ?=
 RUN_ARGS := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
@@ -28,6 +28,10 @@ demo: build
 ## Delivery benchmark (release build): deliveries/s and fan-out wall time.
 bench:
 	cargo run --release -p interlock-core --example bench_delivery
+
+## Lock command to relay while a keyring call is blocked / sign-ins hash (release build).
+bench-stall:
+	cargo run --release -p interlock-core --example bench_stall
 
 ## Regenerates ui/src/lib/ipc/bindings.ts from the Rust commands and types.
 bindings:
