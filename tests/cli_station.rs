@@ -377,8 +377,8 @@ fn config_export_has_no_secrets_and_import_names_the_missing_ones() {
 
     // Remove the secrets from the keyring, as on a fresh station.
     for key in [
-        interlock_core::station_webhooks::auth_key(&webhook_id),
-        interlock_core::station_webhooks::header_key(&webhook_id, "X-Api-Key"),
+        interlock_core::station::webhooks::auth_key(&webhook_id),
+        interlock_core::station::webhooks::header_key(&webhook_id, "X-Api-Key"),
     ] {
         secrets.delete(&key).unwrap();
     }

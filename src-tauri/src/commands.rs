@@ -6,7 +6,7 @@ use crate::state::AppState;
 use interlock_core::interlock::{InterlockAction, InterlockPanel, InterlockResult};
 use interlock_core::model::*;
 use interlock_core::outbox;
-use interlock_core::station_webhooks::WebhookSaved;
+use interlock_core::station::webhooks::WebhookSaved;
 use interlock_core::webhook::{Webhook, WebhookInput};
 use interlock_core::{CoreError, CoreResult, Station};
 use serde::Serialize;

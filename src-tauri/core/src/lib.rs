@@ -18,7 +18,6 @@ pub mod secrets;
 pub mod sensitive;
 pub mod signing;
 pub mod station;
-pub mod station_webhooks;
 pub mod store;
 pub mod tags;
 pub mod transfer;

@@ -13,7 +13,6 @@ use crate::model::DeliveryAttempt;
 use crate::payload::{self, SystemKeys};
 use crate::store::{self, delivery_attempts, outbox, webhooks};
 use crate::webhook::{Action, Webhook};
-use crate::Station;
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -111,12 +110,38 @@ pub struct DrainReport {
     pub failed: u32,
 }
 
+/// What the outbox needs from the station, and nothing more: due rows as ready requests, a place
+/// to record outcomes, the clock, and a signal when new rows are written. `Station` implements it
+/// (`station/deliveries.rs`); the outbox never reaches into the station otherwise.
+pub trait OutboxStation: Send + Sync + 'static {
+    /// Due rows as requests, each leased so no other worker sends it meanwhile.
+    fn take_due_deliveries(&self, limit: usize) -> CoreResult<Vec<DueDelivery>>;
+    /// Logs the attempt and schedules a retry or ends the delivery.
+    fn record_delivery(&self, d: &DueDelivery, outcome: &Outcome) -> CoreResult<Verdict>;
+    fn next_delivery_due(&self) -> CoreResult<Option<Timestamp>>;
+    /// The request of a "Send test" for one webhook.
+    fn prepare_test(&self, webhook_id: &str) -> CoreResult<(Webhook, delivery::Request)>;
+    /// The request of a "Resend" of one logged attempt.
+    fn prepare_resend(&self, attempt_id: &str) -> CoreResult<DueDelivery>;
+    /// Logs a test send or a resend.
+    fn record_one_off(
+        &self,
+        webhook: &Webhook,
+        row: Option<&outbox::OutboxRow>,
+        outcome: &Outcome,
+    ) -> CoreResult<DeliveryAttempt>;
+    fn now(&self) -> Timestamp;
+    /// Notified whenever new deliveries are waiting.
+    fn outbox_signal(&self) -> Arc<tokio::sync::Notify>;
+}
+
 /// Runs blocking station work (the database, keyring reads) on tokio's blocking pool and awaits
 /// it, so an async worker is never parked on the database lock or a keyring prompt.
-pub async fn blocking<T, F>(station: &Arc<Station>, work: F) -> CoreResult<T>
+pub async fn blocking<S, T, F>(station: &Arc<S>, work: F) -> CoreResult<T>
 where
+    S: Send + Sync + 'static + ?Sized,
     T: Send + 'static,
-    F: FnOnce(&Station) -> CoreResult<T> + Send + 'static,
+    F: FnOnce(&S) -> CoreResult<T> + Send + 'static,
 {
     let station = station.clone();
     tokio::task::spawn_blocking(move || work(&station))
@@ -125,8 +150,8 @@ where
 }
 
 /// Sends every delivery due now, concurrently, and records each outcome. Returns what happened.
-pub async fn deliver_due(
-    station: &Arc<Station>,
+pub async fn deliver_due<S: OutboxStation>(
+    station: &Arc<S>,
     deliverer: &Arc<Deliverer>,
 ) -> CoreResult<DrainReport> {
     let due = blocking(station, |s| s.take_due_deliveries(512)).await?;
@@ -157,7 +182,11 @@ pub async fn deliver_due(
 
 /// The delivery worker: sends what is due, then sleeps until the next delivery is due (at most
 /// `idle_poll`) or until a change writes new deliveries. Runs until the task is dropped.
-pub async fn run_worker(station: Arc<Station>, deliverer: Arc<Deliverer>, idle_poll: Duration) {
+pub async fn run_worker<S: OutboxStation>(
+    station: Arc<S>,
+    deliverer: Arc<Deliverer>,
+    idle_poll: Duration,
+) {
     let signal = station.outbox_signal();
     loop {
         match deliver_due(&station, &deliverer).await {
@@ -187,8 +216,8 @@ pub async fn run_worker(station: Arc<Station>, deliverer: Arc<Deliverer>, idle_p
 }
 
 /// Sends everything due now, repeatedly, until nothing is due; never waits for later retries.
-pub async fn drain_now(
-    station: &Arc<Station>,
+pub async fn drain_now<S: OutboxStation>(
+    station: &Arc<S>,
     deliverer: &Arc<Deliverer>,
 ) -> CoreResult<DrainReport> {
     let mut total = DrainReport::default();
@@ -205,8 +234,8 @@ pub async fn drain_now(
 }
 
 /// "Send test": sends a sample payload to one webhook now and logs the result.
-pub async fn send_test(
-    station: &Arc<Station>,
+pub async fn send_test<S: OutboxStation>(
+    station: &Arc<S>,
     deliverer: &Deliverer,
     webhook_id: &str,
 ) -> CoreResult<DeliveryAttempt> {
@@ -217,8 +246,8 @@ pub async fn send_test(
 }
 
 /// "Resend": sends a logged delivery once more, now, with its original payload and message id.
-pub async fn resend(
-    station: &Arc<Station>,
+pub async fn resend<S: OutboxStation>(
+    station: &Arc<S>,
     deliverer: &Deliverer,
     attempt_id: &str,
 ) -> CoreResult<DeliveryAttempt> {

@@ -7,7 +7,7 @@ use common::*;
 use interlock_core::delivery::Deliverer;
 use interlock_core::secrets::{KeyringStore, SecretStore};
 use interlock_core::sensitive::Sensitive;
-use interlock_core::station_webhooks::{auth_key, header_key, signing_key};
+use interlock_core::station::webhooks::{auth_key, header_key, signing_key};
 use interlock_core::webhook::*;
 use interlock_core::{outbox, CoreError, CoreResult, ErrorCode, Role};
 use std::sync::Arc;
