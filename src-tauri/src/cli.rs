@@ -4,7 +4,7 @@
 use crate::paths::StationPaths;
 use clap::Subcommand;
 use interlock_core::delivery::Deliverer;
-use interlock_core::model::{EventInput, NewAccount, ServiceInput};
+use interlock_core::model::{Account, AccountUpdate, EventInput, NewAccount, ServiceInput};
 use interlock_core::notifier::DesktopNotifier;
 use interlock_core::secrets::{KeyringStore, SecretStore};
 use interlock_core::sensitive::Sensitive;
@@ -40,6 +40,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Add, list or deactivate accounts, or reset a password. Passwords are read from standard
+    /// input (one line) or, on a terminal, a prompt; never from the command line.
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
     /// Check the database, the OS keyring and the notification server, one line each.
     Doctor,
     /// Fill an empty data folder with a demo station wired to the relay simulator (`make demo`).
@@ -56,6 +62,39 @@ pub enum ConfigAction {
     Export { file: PathBuf },
     /// Read the configuration from FILE; reports which secrets still need to be entered.
     Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountAction {
+    /// Create an account; its password is read from standard input or a prompt.
+    Add {
+        username: String,
+        /// The name shown in the app.
+        #[arg(long)]
+        name: String,
+        /// user (instrument user), staff (facility staff) or admin (administrator).
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List every account.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deactivate an account (refused for the last active administrator).
+    Deactivate { username: String },
+    /// Set a new password, read from standard input or a prompt.
+    ResetPassword { username: String },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    match s {
+        "user" | "instrument_user" => Ok(Role::InstrumentUser),
+        "staff" | "facility_staff" => Ok(Role::FacilityStaff),
+        "admin" | "administrator" => Ok(Role::Administrator),
+        other => Err(format!("unknown role '{other}'; use user, staff or admin")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -203,6 +242,7 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
                 }
             }
         }
+        Command::Account { action } => account(&station, action)?,
         Command::DemoSeed { relay } => demo_seed(&station, relay.trim_end_matches('/'))?,
         Command::Doctor => unreachable!("handled above"),
     }
@@ -296,6 +336,141 @@ fn keyring_check() -> Result<String, String> {
         )),
         (Err(e), _) => Err(format!("FAILED ({}) {}", e.code.as_str(), e.message)),
     }
+}
+
+/// Reads a new password: one line from standard input when it is not a terminal (scripts), else
+/// a prompt without echo, asked twice. Never from the command line, where `ps` and the shell
+/// history would keep it.
+fn read_new_password(username: &str) -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        let password = line.strip_suffix('\n').unwrap_or(&line);
+        let password = password.strip_suffix('\r').unwrap_or(password);
+        if password.is_empty() {
+            return Err("no password on standard input (give it as one line)".into());
+        }
+        return Ok(password.to_string());
+    }
+    let first = prompt_hidden(&format!("New password for {username}: "))?;
+    let second = prompt_hidden("Repeat it: ")?;
+    if first != second {
+        return Err("the two passwords differ; nothing was changed".into());
+    }
+    Ok(first)
+}
+
+/// Asks on the terminal with echo switched off (`stty`), and on again afterwards.
+fn prompt_hidden(prompt: &str) -> Result<String, String> {
+    use std::io::{BufRead, Write};
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let stty = |arg: &str| {
+        std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let hidden = cfg!(unix) && stty("-echo");
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    if hidden {
+        stty("echo");
+    }
+    eprintln!();
+    read.map_err(|e| format!("cannot read the password: {e}"))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn find_account(station: &Station, username: &str) -> Result<Account, String> {
+    let m = |e: CoreError| e.message;
+    station
+        .list_accounts()
+        .map_err(m)?
+        .into_iter()
+        .find(|a| a.username == username.trim())
+        .ok_or_else(|| format!("no account with the username '{}'", username.trim()))
+}
+
+/// The account subcommands act as the system account through the same Station methods as the
+/// Accounts screen, so the same rules hold (username, password length, last administrator).
+fn account(station: &Station, action: AccountAction) -> Result<(), String> {
+    let m = |e: CoreError| e.message;
+    match action {
+        AccountAction::Add {
+            username,
+            name,
+            role,
+        } => {
+            let password = read_new_password(&username)?;
+            let a = station
+                .create_account(NewAccount {
+                    username,
+                    display_name: name,
+                    role,
+                    password: password.into(),
+                })
+                .map_err(m)?;
+            println!(
+                "created {} ({}, {})",
+                a.username,
+                a.display_name,
+                a.role.label()
+            );
+        }
+        AccountAction::List { json } => {
+            let list = station.list_accounts().map_err(m)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
+                );
+            } else if list.is_empty() {
+                println!("no accounts");
+            } else {
+                for a in list {
+                    println!(
+                        "{:<24} {:<16} {:<8} {}",
+                        a.username,
+                        a.role.label(),
+                        if a.active { "active" } else { "inactive" },
+                        a.display_name
+                    );
+                }
+            }
+        }
+        AccountAction::Deactivate { username } => {
+            let a = find_account(station, &username)?;
+            if !a.active {
+                println!("{} is already deactivated", a.username);
+                return Ok(());
+            }
+            station
+                .update_account(
+                    &a.id,
+                    AccountUpdate {
+                        display_name: a.display_name.clone(),
+                        role: a.role,
+                        active: false,
+                    },
+                )
+                .map_err(m)?;
+            println!("deactivated {}", a.username);
+        }
+        AccountAction::ResetPassword { username } => {
+            let a = find_account(station, &username)?;
+            let password = read_new_password(&a.username)?;
+            station.reset_password(&a.id, &password).map_err(m)?;
+            println!("password of {} reset", a.username);
+        }
+    }
+    Ok(())
 }
 
 /// The demo sign-ins, printed by `demo-seed` and listed in the README.
