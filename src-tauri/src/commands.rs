@@ -6,6 +6,7 @@ use crate::state::AppState;
 use interlock_core::interlock::{InterlockAction, InterlockPanel, InterlockResult};
 use interlock_core::model::*;
 use interlock_core::outbox;
+use interlock_core::sensitive::Sensitive;
 use interlock_core::station::webhooks::WebhookSaved;
 use interlock_core::webhook::{Webhook, WebhookInput};
 use interlock_core::{CoreError, CoreResult, Station};
@@ -86,9 +87,9 @@ pub async fn create_first_administrator(
 pub async fn sign_in(
     state: State<'_, AppState>,
     username: String,
-    password: String,
+    password: Sensitive<String>,
 ) -> Result<SessionInfo, CoreError> {
-    on_station(state, move |s| s.sign_in(&username, &password)).await
+    on_station(state, move |s| s.sign_in(&username, password.expose())).await
 }
 
 #[tauri::command]
@@ -158,9 +159,9 @@ pub async fn update_account(
 pub async fn reset_password(
     state: State<'_, AppState>,
     id: String,
-    new_password: String,
+    new_password: Sensitive<String>,
 ) -> Result<(), CoreError> {
-    on_station(state, move |s| s.reset_password(&id, &new_password)).await
+    on_station(state, move |s| s.reset_password(&id, new_password.expose())).await
 }
 
 #[tauri::command]

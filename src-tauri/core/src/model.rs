@@ -3,6 +3,7 @@
 //! RFC 3339 strings; the UI shows them in local time.
 
 use crate::roles::Role;
+use crate::sensitive::Sensitive;
 use crate::tags::InterlockWindow;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,8 @@ pub struct NewAccount {
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    pub password: String,
+    /// Redacted in any `Debug` output.
+    pub password: Sensitive<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -38,7 +40,8 @@ pub struct AccountUpdate {
 pub struct FirstAdministrator {
     pub username: String,
     pub display_name: String,
-    pub password: String,
+    /// Redacted in any `Debug` output.
+    pub password: Sensitive<String>,
 }
 
 /// Who is signed in, as the UI needs it.

@@ -8,11 +8,17 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::outbox::RetryPolicy;
 use crate::roles::Permission;
-use crate::station::webhooks::{auth_key, header_key, signing_key};
-use crate::station::Station;
-use crate::store::{services, webhooks};
+use crate::station::webhooks::{
+    auth_key, check_webhook, header_key, signing_key, webhook_credential_warnings,
+};
+use crate::station::{
+    check_poll_secs, check_retry_policy, check_settings, Station, IDLE_TIMEOUT_KEY, POLL_KEY,
+    RETRY_POLICY_KEY,
+};
+use crate::store::{services, settings, webhooks};
 use crate::webhook::*;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub const CONFIG_FORMAT: &str = "interlock-station-config";
 pub const SCHEDULE_FORMAT: &str = "interlock-station-schedule";
@@ -30,6 +36,10 @@ pub struct ConfigFile {
 pub struct ConfigSettings {
     pub idle_timeout_minutes: u32,
     pub retry_policy: RetryPolicy,
+    /// Seconds between readings of the status watch (0 = off). Absent in older files: the
+    /// station's value is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interlock_poll_secs: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -40,12 +50,15 @@ pub struct ServiceEntry {
     pub description: String,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Lock automatically when the window of the booking during which it was unlocked closes.
+    #[serde(default)]
+    pub auto_lock: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct HeaderEntry {
     pub name: String,
-    /// The value of a plain header; absent for a secret one.
+    /// The value of a plain header; absent for a secret one (a secret value in a file is refused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     #[serde(default)]
@@ -75,6 +88,10 @@ pub struct WebhookEntry {
     pub ca_pem: Option<String>,
     #[serde(default)]
     pub status_mapping: StatusMapping,
+    /// Fields this version does not know (an `auth_password`, a `signing_secret`…): refused on
+    /// import, naming the webhook.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
 }
 
 /// What an import did, and which secrets must still be entered on this station.
@@ -83,12 +100,37 @@ pub struct ImportReport {
     pub services: usize,
     pub webhooks: usize,
     pub missing_secrets: Vec<String>,
+    /// Credentials in plain places (see [`credential_warnings`]) and values the export masked.
+    pub warnings: Vec<String>,
+}
+
+/// `webhooks[2] "lims"`: where an error is, for the person fixing the file.
+fn webhook_at(i: usize, name: &str) -> String {
+    format!("webhooks[{i}] \"{name}\"")
+}
+
+fn refuse(at: &str, message: impl std::fmt::Display) -> CoreError {
+    CoreError::validation(format!("{at}: {message}"))
+}
+
+/// A value masked by the export (`***`, or a URL with `=***`).
+fn is_masked(value: &str) -> bool {
+    value == MASK || value.contains(&format!("={MASK}")) || value.contains("=%2A%2A%2A")
+}
+
+/// One webhook of the file after every rule, ready to be written.
+struct PlannedWebhook {
+    webhook: Webhook,
+    /// Keyring entries to look for: (entry, what to report when absent).
+    secrets: Vec<(String, String)>,
 }
 
 impl Station {
     pub fn export_config(&self) -> CoreResult<ConfigFile> {
         self.actor(Permission::ManageSettings)?;
         let settings = self.settings()?;
+        let poll = self.interlock_poll_secs()?;
+        let retry_policy = self.retry_policy()?;
         let store = self.store();
         let services = services::list(store.conn())?
             .into_iter()
@@ -97,6 +139,7 @@ impl Station {
                 name: s.name,
                 description: s.description,
                 tags: s.tags,
+                auto_lock: s.auto_lock,
             })
             .collect();
         let webhooks = webhooks::list(store.conn())?
@@ -107,14 +150,14 @@ impl Station {
                 enabled: w.enabled,
                 action: w.action.label(),
                 service_id: w.service_id,
-                url: w.url,
+                url: mask_url(&w.url),
                 verb: w.verb,
                 insecure: w.insecure,
                 headers: w
                     .headers
                     .into_iter()
                     .map(|h| HeaderEntry {
-                        value: (!h.secret).then_some(h.value),
+                        value: (!h.secret).then(|| shown_header_value(&h.name, &h.value)),
                         name: h.name,
                         secret: h.secret,
                     })
@@ -126,6 +169,7 @@ impl Station {
                 signing: w.signing,
                 ca_pem: w.ca_pem,
                 status_mapping: w.status_mapping,
+                unknown: BTreeMap::new(),
             })
             .collect();
         drop(store);
@@ -134,119 +178,319 @@ impl Station {
             version: 1,
             settings: ConfigSettings {
                 idle_timeout_minutes: settings.idle_timeout_minutes,
-                retry_policy: self.retry_policy()?,
+                retry_policy,
+                interlock_poll_secs: Some(poll),
             },
             services,
             webhooks,
         })
     }
 
-    /// Imports a configuration: services and webhooks are created or updated by id, settings are
-    /// replaced. Secrets already in this station's keyring are kept and used.
+    /// Imports a configuration, all or nothing: every setting, service and webhook passes the
+    /// same rules as the window first (the error names the entry and the field), then everything
+    /// is written in one transaction. Services and webhooks are created or updated by id; settings
+    /// are replaced. A secret value in the file is refused: secrets are entered on the station,
+    /// and the ones already in this station's keyring are kept and used.
     pub fn import_config(&self, file: &ConfigFile) -> CoreResult<ImportReport> {
-        self.actor(Permission::ManageSettings)?;
+        let actor = self.actor(Permission::ManageSettings)?;
         if file.format != CONFIG_FORMAT || file.version != 1 {
             return Err(CoreError::validation(format!(
                 "This is not an Interlock Station configuration file (format '{}', version {}).",
                 file.format, file.version
             )));
         }
-        // Validate everything before changing anything.
-        let mut planned = Vec::new();
-        for w in &file.webhooks {
-            let (kind, sub) = w.action.split_once('/').ok_or_else(|| {
-                CoreError::validation(format!(
-                    "Webhook '{}': action '{}' is not type/subtype.",
-                    w.name, w.action
-                ))
-            })?;
-            let action = Action::parse(kind, sub)?;
-            validate_url(&w.url).map_err(|e| {
-                CoreError::validation(format!("Webhook '{}': {}", w.name, e.message))
-            })?;
-            planned.push(action);
-        }
-        self.update_settings(Settings {
-            idle_timeout_minutes: file.settings.idle_timeout_minutes,
-        })?;
-        self.set_retry_policy(file.settings.retry_policy.clone())?;
         let mut report = ImportReport::default();
-        for s in &file.services {
+
+        // 1. Every rule that needs neither the database nor the keyring.
+        let new_settings = Settings {
+            idle_timeout_minutes: file.settings.idle_timeout_minutes,
+        };
+        check_settings(&new_settings)
+            .map_err(|e| refuse("settings.idle_timeout_minutes", e.message))?;
+        if let Some(secs) = file.settings.interlock_poll_secs {
+            check_poll_secs(secs).map_err(|e| refuse("settings.interlock_poll_secs", e.message))?;
+        }
+        check_retry_policy(&file.settings.retry_policy)
+            .map_err(|e| refuse("settings.retry_policy", e.message))?;
+        let mut checked_services = Vec::new();
+        for (i, s) in file.services.iter().enumerate() {
+            let at = format!("services[{i}] \"{}\"", s.name);
+            if s.id.trim().is_empty() {
+                return Err(refuse(&at, "id: the service has no id."));
+            }
+            if file.services[..i].iter().any(|o| o.id == s.id) {
+                return Err(refuse(&at, format!("id: '{}' is listed twice.", s.id)));
+            }
             let input = ServiceInput {
                 name: s.name.clone(),
                 description: s.description.clone(),
                 tags: s.tags.clone(),
             };
-            let exists = services::get(self.store().conn(), &s.id)?.is_some();
-            if exists {
-                self.update_service(&s.id, input)?;
-            } else {
-                self.create_service_with_id(&s.id, input)?;
+            let (name, description, tags) =
+                Station::validate_service(&input).map_err(|e| refuse(&at, e.message))?;
+            checked_services.push((at, s, name, description, tags));
+        }
+        let existing: Vec<Webhook> = webhooks::list(self.store().conn())?;
+        let known_services: Vec<String> = services::list(self.store().conn())?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        let mut planned = Vec::new();
+        for (i, w) in file.webhooks.iter().enumerate() {
+            planned.push(self.plan_webhook(i, w, file, &existing, &known_services, &mut report)?);
+        }
+
+        // 2. Which secrets this station's keyring already has (no database lock held).
+        let has = |key: &str| self.secrets.get(key).map(|v| v.is_some()).unwrap_or(false);
+        for p in &mut planned {
+            for (key, what) in &p.secrets {
+                let present = has(key);
+                if !present {
+                    report
+                        .missing_secrets
+                        .push(format!("{}: {what}", p.webhook.name));
+                }
+                let w = &mut p.webhook;
+                if key == &auth_key(&w.id) {
+                    w.auth_secret_set = present;
+                } else if key == &signing_key(&w.id) {
+                    w.signing_secret_set = present;
+                } else if let Some(h) = w
+                    .headers
+                    .iter_mut()
+                    .find(|h| h.secret && &header_key(&w.id, &h.name) == key)
+                {
+                    h.secret_set = present;
+                }
+            }
+        }
+
+        // 3. Everything in one transaction: a refusal leaves the station as it was.
+        let now = self.now();
+        let mut store = self.store();
+        let tx = store.conn_mut().transaction()?;
+        settings::set(
+            &tx,
+            IDLE_TIMEOUT_KEY,
+            &new_settings.idle_timeout_minutes.to_string(),
+        )?;
+        if let Some(secs) = file.settings.interlock_poll_secs {
+            settings::set(&tx, POLL_KEY, &secs.to_string())?;
+        }
+        let policy = serde_json::to_string(&file.settings.retry_policy)
+            .map_err(|e| CoreError::internal(e.to_string()))?;
+        settings::set(&tx, RETRY_POLICY_KEY, &policy)?;
+        for (at, s, name, description, tags) in &checked_services {
+            let written = match services::get(&tx, &s.id)? {
+                Some(_) => services::update(&tx, &s.id, name, description, tags, now).map(drop),
+                None => services::insert(&tx, &s.id, name, description, tags, now),
+            };
+            written.map_err(|e| refuse(at, e.message))?;
+            services::set_auto_lock(&tx, &s.id, s.auto_lock, now)?;
+            if !s.auto_lock {
+                let service = services::get(&tx, &s.id)?
+                    .ok_or_else(|| CoreError::not_found("The service"))?;
+                crate::interlock::auto_lock::cancel_for_service(
+                    &tx,
+                    &actor,
+                    &service,
+                    "auto-lock was switched off for this service by a configuration import",
+                    now,
+                )?;
             }
             report.services += 1;
         }
-        for (w, action) in file.webhooks.iter().zip(planned) {
-            let has = |key: String| self.secrets.get(&key).map(|v| v.is_some()).unwrap_or(false);
-            let auth_set = w.auth != AuthKind::None && has(auth_key(&w.id));
-            if w.auth != AuthKind::None && !auth_set {
-                report.missing_secrets.push(format!(
-                    "{}: {}",
-                    w.name,
-                    if w.auth == AuthKind::Basic {
-                        "basic-auth password"
-                    } else {
-                        "bearer token"
-                    }
-                ));
-            }
-            let mut headers = Vec::new();
-            for h in &w.headers {
-                let secret_set = h.secret && has(header_key(&w.id, &h.name));
-                if h.secret && !secret_set {
-                    report
-                        .missing_secrets
-                        .push(format!("{}: value of secret header {}", w.name, h.name));
-                }
-                headers.push(HeaderView {
-                    name: h.name.clone(),
-                    value: h.value.clone().unwrap_or_default(),
-                    secret: h.secret,
-                    secret_set,
-                });
-            }
-            let signing_set = w.signing && has(signing_key(&w.id));
-            if w.signing && !signing_set {
-                report.missing_secrets.push(format!(
-                    "{}: signing secret (rotate it to create one)",
-                    w.name
-                ));
-            }
-            let webhook = Webhook {
-                id: w.id.clone(),
-                name: w.name.clone(),
-                enabled: w.enabled,
-                action,
-                service_id: w.service_id.clone(),
-                url: w.url.clone(),
-                verb: w.verb,
-                insecure: w.insecure,
-                headers,
-                auth: w.auth,
-                auth_username: w.auth_username.clone(),
-                auth_secret_set: auth_set,
-                body: w.body.clone(),
-                timeout_secs: w.timeout_secs,
-                signing: w.signing,
-                signing_secret_set: signing_set,
-                ca_pem: w.ca_pem.clone(),
-                disabled_reason: None,
-                status_mapping: w.status_mapping.clone(),
-            };
-            validate_timeout(webhook.timeout_secs)?;
-            webhooks::upsert(self.store().conn(), &webhook, self.now())?;
+        for (i, p) in planned.iter().enumerate() {
+            webhooks::upsert(&tx, &p.webhook, now)
+                .map_err(|e| refuse(&webhook_at(i, &p.webhook.name), e.message))?;
             report.webhooks += 1;
         }
+        tx.commit()?;
+        drop(store);
+        tracing::info!(
+            services = report.services,
+            webhooks = report.webhooks,
+            "configuration imported"
+        );
         Ok(report)
+    }
+
+    /// One webhook of the file through the window's rules ([`check_webhook`]) and the file's own
+    /// (no secret values, known fields, an existing service).
+    fn plan_webhook(
+        &self,
+        i: usize,
+        w: &WebhookEntry,
+        file: &ConfigFile,
+        existing: &[Webhook],
+        known_services: &[String],
+        report: &mut ImportReport,
+    ) -> CoreResult<PlannedWebhook> {
+        let at = webhook_at(i, &w.name);
+        if let Some(key) = w.unknown.keys().next() {
+            let lower = key.to_ascii_lowercase();
+            let secretish = ["password", "secret", "token", "key"]
+                .iter()
+                .any(|s| lower.contains(s));
+            return Err(refuse(
+                &at,
+                if secretish {
+                    format!("{key}: secrets are never read from a file; enter them on the station in the Webhook Manager.")
+                } else {
+                    format!("{key}: not a field of a webhook.")
+                },
+            ));
+        }
+        if w.id.trim().is_empty() {
+            return Err(refuse(&at, "id: the webhook has no id."));
+        }
+        if file.webhooks[..i].iter().any(|o| o.id == w.id) {
+            return Err(refuse(&at, format!("id: '{}' is listed twice.", w.id)));
+        }
+        let action = w
+            .action
+            .split_once('/')
+            .ok_or_else(|| CoreError::validation(format!("'{}' is not type/subtype.", w.action)))
+            .and_then(|(kind, sub)| Action::parse(kind, sub))
+            .map_err(|e| refuse(&at, format!("action: {}", e.message)))?;
+        if let Some(sid) = &w.service_id {
+            if !file.services.iter().any(|s| &s.id == sid) && !known_services.contains(sid) {
+                return Err(refuse(
+                    &at,
+                    format!(
+                        "service_id: no service with id '{sid}' in the file or on this station."
+                    ),
+                ));
+            }
+        }
+        let before = existing.iter().find(|e| e.id == w.id);
+        // A value the export masked: keep this station's own when it has one.
+        let mut url = w.url.clone();
+        if is_masked(&url) {
+            match before.filter(|b| mask_url(&b.url) == w.url) {
+                Some(b) => url = b.url.clone(),
+                None => report.warnings.push(format!(
+                    "{}: the URL's credential was masked (***) in the file; enter it in the Webhook Manager.",
+                    w.name
+                )),
+            }
+        }
+        let mut headers = Vec::new();
+        for h in &w.headers {
+            if h.secret && h.value.as_deref().is_some_and(|v| !v.is_empty()) {
+                return Err(refuse(
+                    &at,
+                    format!(
+                        "header \"{}\": a secret header's value is never read from a file; enter it on the station in the Webhook Manager.",
+                        h.name
+                    ),
+                ));
+            }
+            let mut value = h.value.clone().unwrap_or_default();
+            if !h.secret && value == MASK {
+                let kept = before.and_then(|b| {
+                    b.headers
+                        .iter()
+                        .find(|o| !o.secret && o.name.eq_ignore_ascii_case(&h.name))
+                        .map(|o| o.value.clone())
+                });
+                match kept {
+                    Some(v) => value = v,
+                    None => report.warnings.push(format!(
+                        "{}: the value of header {} was masked (***) in the file; enter it in the Webhook Manager (and mark it secret).",
+                        w.name, h.name
+                    )),
+                }
+            }
+            headers.push(HeaderInput {
+                name: h.name.clone(),
+                value,
+                secret: h.secret,
+                secret_value: SecretChange::Keep,
+            });
+        }
+        let input = WebhookInput {
+            name: w.name.clone(),
+            enabled: w.enabled,
+            action,
+            service_id: w.service_id.clone(),
+            url,
+            verb: w.verb,
+            insecure: w.insecure,
+            headers,
+            auth: w.auth,
+            auth_username: w.auth_username.clone(),
+            auth_secret: SecretChange::Keep,
+            body: if w.body.is_empty() {
+                String::new()
+            } else {
+                serde_json::Value::Object(w.body.clone()).to_string()
+            },
+            timeout_secs: w.timeout_secs,
+            signing: w.signing,
+            ca_pem: w.ca_pem.clone(),
+            status_pointer: w.status_mapping.pointer.clone(),
+            status_locked: w.status_mapping.locked.to_string(),
+            status_unlocked: w.status_mapping.unlocked.to_string(),
+        };
+        let checked = check_webhook(&input)
+            .map_err(|e| refuse(&at, format!("{}: {}", e.field, e.error.message)))?;
+        let mut secrets = Vec::new();
+        match w.auth {
+            AuthKind::None => {}
+            AuthKind::Basic => secrets.push((auth_key(&w.id), "basic-auth password".to_string())),
+            AuthKind::Bearer => secrets.push((auth_key(&w.id), "bearer token".to_string())),
+        }
+        for h in checked.headers.iter().filter(|h| h.secret) {
+            secrets.push((
+                header_key(&w.id, &h.name),
+                format!("value of secret header {}", h.name),
+            ));
+        }
+        if w.signing {
+            secrets.push((
+                signing_key(&w.id),
+                "signing secret (rotate it to create one)".to_string(),
+            ));
+        }
+        let webhook = Webhook {
+            id: w.id.clone(),
+            name: checked.name,
+            enabled: w.enabled,
+            action,
+            service_id: w.service_id.clone(),
+            url: checked.url,
+            verb: w.verb,
+            insecure: w.insecure,
+            headers: checked
+                .headers
+                .into_iter()
+                .map(|h| HeaderView {
+                    name: h.name,
+                    value: h.value,
+                    secret: h.secret,
+                    secret_set: false,
+                })
+                .collect(),
+            auth: w.auth,
+            auth_username: checked.auth_username,
+            auth_secret_set: false,
+            body: checked.body,
+            timeout_secs: w.timeout_secs,
+            signing: w.signing,
+            signing_secret_set: false,
+            ca_pem: checked.ca_pem,
+            disabled_reason: if w.enabled {
+                None
+            } else {
+                before.and_then(|b| b.disabled_reason.clone())
+            },
+            status_mapping: checked.status_mapping,
+        };
+        for warning in webhook_credential_warnings(&webhook) {
+            report.warnings.push(format!("{}: {warning}", webhook.name));
+        }
+        Ok(PlannedWebhook { webhook, secrets })
     }
 }
 

@@ -4,6 +4,7 @@
 //! only says whether a secret is set; the values live in the OS keyring.
 
 use crate::error::{CoreError, CoreResult};
+use crate::sensitive::Sensitive;
 use serde::{Deserialize, Serialize};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -177,8 +178,8 @@ pub enum AuthKind {
 pub enum SecretChange {
     /// Leave the stored secret as it is.
     Keep,
-    /// Store this new value.
-    Set { value: String },
+    /// Store this new value (redacted in any `Debug` output).
+    Set { value: Sensitive<String> },
     /// Remove the stored secret.
     Clear,
 }
@@ -458,6 +459,122 @@ pub fn validate_ca_pem(pem: &str) -> CoreResult<()> {
     Ok(())
 }
 
+// ---- credentials in plain places ---------------------------------------------------------------
+
+/// What a masked value is shown as.
+pub const MASK: &str = "***";
+
+/// A header whose name says it carries a credential (`Authorization`, `Proxy-Authorization`,
+/// `Cookie`, `*-Token`, `*-Key`, `*-Secret`, `*-Password`, `*-Signature`). Case-insensitive.
+pub fn is_credential_header(name: &str) -> bool {
+    let n = name.trim().to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "token" | "apikey" | "api-key"
+    ) || ["token", "key", "secret", "password", "signature"]
+        .iter()
+        .any(|w| n.ends_with(&format!("-{w}")) || n.ends_with(&format!("_{w}")))
+}
+
+/// A URL query parameter whose name says it carries a credential: it contains token, secret,
+/// password, passwd or signature, is `sig`, or is or ends with `key` (`key`, `apikey`, `api_key`).
+pub fn is_credential_param(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["token", "secret", "password", "passwd", "signature"]
+        .iter()
+        .any(|w| n.contains(w))
+        || n == "sig"
+        || n.ends_with("key")
+}
+
+/// The URL with the value of every credential-looking query parameter replaced by `***`. Text
+/// that is not a URL is returned as it is.
+pub fn mask_url(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw.trim()) else {
+        return raw.to_string();
+    };
+    if !url.query_pairs().any(|(k, _)| is_credential_param(&k)) {
+        return raw.to_string();
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if is_credential_param(&k) {
+                MASK.to_string()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    url.to_string()
+}
+
+/// Every URL in a text (an error message, a log line) masked with [`mask_url`].
+pub fn mask_urls_in(text: &str) -> String {
+    if !text.contains('?') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("http") {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '<' | '>' | ','))
+            .unwrap_or(tail.len());
+        let candidate = &tail[..end];
+        if candidate.starts_with("http://") || candidate.starts_with("https://") {
+            out.push_str(&mask_url(candidate));
+        } else {
+            out.push_str(candidate);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A plain (not secret) header's value as shown outside the request: `***` when the header's name
+/// says it carries a credential.
+pub fn shown_header_value(name: &str, value: &str) -> String {
+    if is_credential_header(name) && !value.is_empty() {
+        MASK.to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// Warnings for credentials kept in plain places (a non-secret `Authorization`/`*-Token`/`*-Key`
+/// header with a value, a URL query parameter named like a token, key, secret, password or
+/// signature). Such values are stored in the database and shown as `***` everywhere else; the
+/// editor shows these warnings. `headers`: (name, value, secret).
+pub fn credential_warnings<'a>(
+    url: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a str, bool)>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value, secret) in headers {
+        if !secret && !value.is_empty() && is_credential_header(name) {
+            out.push(format!(
+                "The header {} looks like a credential but is not marked secret: its value is kept in the database (not the keyring) and shown as *** elsewhere. Mark it secret.",
+                name.trim()
+            ));
+        }
+    }
+    if let Ok(parsed) = url::Url::parse(url.trim()) {
+        for (k, _) in parsed.query_pairs() {
+            if is_credential_param(&k) {
+                out.push(format!(
+                    "The URL parameter '{k}' looks like a credential: URLs are kept in the database and its value is shown as *** elsewhere. Prefer a secret header or HTTP auth."
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,5 +651,39 @@ mod tests {
         assert!(validate_timeout(1).is_ok());
         assert!(validate_timeout(120).is_ok());
         assert!(validate_timeout(121).is_err());
+    }
+
+    #[test]
+    fn credentials_in_plain_places() {
+        assert!(is_credential_header("Authorization"));
+        assert!(is_credential_header("x-auth-token"));
+        assert!(is_credential_header("X-Api-Key"));
+        assert!(!is_credential_header("X-Site"));
+        assert!(!is_credential_header("X-Keyboard"));
+        assert!(is_credential_param("access_token"));
+        assert!(is_credential_param("apiKey"));
+        assert!(is_credential_param("sig"));
+        assert!(!is_credential_param("site"));
+        assert_eq!(
+            mask_url("https://x.org/h?site=B2&token=abc&api_key=zz"),
+            "https://x.org/h?site=B2&token=***&api_key=***"
+        );
+        assert_eq!(
+            mask_url("https://x.org/h?site=B2"),
+            "https://x.org/h?site=B2"
+        );
+        assert_eq!(
+            mask_urls_in("error sending request for url (https://x.org/h?token=abc): refused"),
+            "error sending request for url (https://x.org/h?token=***): refused"
+        );
+        let w = credential_warnings(
+            "https://x.org/h?password=p",
+            [
+                ("Authorization", "Bearer t", false),
+                ("X-Api-Key", "", true),
+            ],
+        );
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(credential_warnings("https://x.org/", [("X-Site", "B2", false)]).is_empty());
     }
 }

@@ -14,9 +14,17 @@ use crate::store::{self, delivery_attempts, outbox as outbox_q, settings, webhoo
 use crate::webhook::*;
 use std::time::Duration;
 
-const RETRY_POLICY_KEY: &str = "retry_policy";
+pub(crate) const RETRY_POLICY_KEY: &str = "retry_policy";
 /// Extra time a send may take beyond its timeout before another worker may pick it up again.
 const LEASE_SLACK: Duration = Duration::from_secs(5);
+
+/// The rules a retry policy must pass (the Settings window and `config import` both use this).
+pub(crate) fn check_retry_policy(policy: &RetryPolicy) -> CoreResult<()> {
+    if !(0.0..=0.5).contains(&policy.jitter) {
+        return Err(CoreError::validation("Jitter must be between 0 and 0.5."));
+    }
+    Ok(())
+}
 
 impl Station {
     pub fn retry_policy(&self) -> CoreResult<RetryPolicy> {
@@ -33,9 +41,7 @@ impl Station {
 
     /// For provisioning scripts and tests that run without a signed-in person.
     pub fn set_retry_policy_unchecked(&self, policy: RetryPolicy) -> CoreResult<()> {
-        if !(0.0..=0.5).contains(&policy.jitter) {
-            return Err(CoreError::validation("Jitter must be between 0 and 0.5."));
-        }
+        check_retry_policy(&policy)?;
         let json =
             serde_json::to_string(&policy).map_err(|e| CoreError::internal(e.to_string()))?;
         settings::set(self.store().conn(), RETRY_POLICY_KEY, &json)

@@ -10,6 +10,7 @@
 //! and the station screen.
 
 mod deliveries;
+pub(crate) use deliveries::{check_retry_policy, RETRY_POLICY_KEY};
 mod schedule;
 mod sessions;
 pub mod webhooks;
@@ -39,8 +40,8 @@ pub const MAX_FAILED_SIGN_INS: u32 = 5;
 pub const SIGN_IN_PAUSE: SignedDuration = SignedDuration::from_secs(30);
 pub const DEFAULT_IDLE_TIMEOUT_MINUTES: u32 = 10;
 pub const MAX_IDLE_TIMEOUT_MINUTES: u32 = 240;
-const IDLE_TIMEOUT_KEY: &str = "idle_timeout_minutes";
-const POLL_KEY: &str = "interlock_poll_secs";
+pub(crate) const IDLE_TIMEOUT_KEY: &str = "idle_timeout_minutes";
+pub(crate) const POLL_KEY: &str = "interlock_poll_secs";
 pub const DEFAULT_POLL_SECS: u32 = 30;
 pub const MIN_POLL_SECS: u32 = 5;
 pub const MAX_POLL_SECS: u32 = 3600;
@@ -145,11 +146,7 @@ impl Station {
 
     pub fn update_settings(&self, new: Settings) -> CoreResult<Settings> {
         self.actor(Permission::ManageSettings)?;
-        if !(1..=MAX_IDLE_TIMEOUT_MINUTES).contains(&new.idle_timeout_minutes) {
-            return Err(CoreError::validation(format!(
-                "Idle sign-out must be between 1 and {MAX_IDLE_TIMEOUT_MINUTES} minutes."
-            )));
-        }
+        check_settings(&new)?;
         settings::set(
             self.store().conn(),
             IDLE_TIMEOUT_KEY,
@@ -200,11 +197,7 @@ impl Station {
 
     pub fn set_interlock_poll_secs(&self, secs: u32) -> CoreResult<()> {
         self.actor(Permission::ManageSettings)?;
-        if secs != 0 && !(MIN_POLL_SECS..=MAX_POLL_SECS).contains(&secs) {
-            return Err(CoreError::validation(format!(
-                "The status watch interval must be off (0) or between {MIN_POLL_SECS} and {MAX_POLL_SECS} seconds."
-            )));
-        }
+        check_poll_secs(secs)?;
         settings::set(self.store().conn(), POLL_KEY, &secs.to_string())
     }
 
@@ -247,4 +240,24 @@ pub(crate) fn idle_timeout(conn: &rusqlite::Connection) -> CoreResult<u32> {
     Ok(settings::get(conn, IDLE_TIMEOUT_KEY)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_IDLE_TIMEOUT_MINUTES))
+}
+
+/// The rules the Settings window's values must pass (also used by `config import`).
+pub(crate) fn check_settings(new: &Settings) -> CoreResult<()> {
+    if !(1..=MAX_IDLE_TIMEOUT_MINUTES).contains(&new.idle_timeout_minutes) {
+        return Err(CoreError::validation(format!(
+            "Idle sign-out must be between 1 and {MAX_IDLE_TIMEOUT_MINUTES} minutes."
+        )));
+    }
+    Ok(())
+}
+
+/// The status watch interval: 0 (off) or within the limits (also used by `config import`).
+pub(crate) fn check_poll_secs(secs: u32) -> CoreResult<()> {
+    if secs != 0 && !(MIN_POLL_SECS..=MAX_POLL_SECS).contains(&secs) {
+        return Err(CoreError::validation(format!(
+            "The status watch interval must be off (0) or between {MIN_POLL_SECS} and {MAX_POLL_SECS} seconds."
+        )));
+    }
+    Ok(())
 }

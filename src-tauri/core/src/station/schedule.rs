@@ -17,7 +17,9 @@ impl Station {
         services::list(self.store().conn())
     }
 
-    fn validate_service(input: &ServiceInput) -> CoreResult<(String, String, Vec<String>)> {
+    pub(crate) fn validate_service(
+        input: &ServiceInput,
+    ) -> CoreResult<(String, String, Vec<String>)> {
         let name = trimmed(&input.name, "Service name", 100, true)?;
         let description = trimmed(&input.description, "Description", 2000, false)?;
         let (tags, _) = normalize_tags(&input.tags)?;
@@ -48,23 +50,55 @@ impl Station {
         services::get(store.conn(), id)?.ok_or_else(|| CoreError::not_found("The service"))
     }
 
+    /// Deletes a service without bookings. Its webhooks go with it (the database cascades), and so
+    /// do their keyring entries: those are deleted first, with no database lock held, and put back
+    /// when deleting the row then fails.
     pub fn delete_service(&self, id: &str) -> CoreResult<()> {
         self.actor(Permission::ManageSchedule)?;
-        let store = self.store();
-        let n = events::count_for_service(store.conn(), id)?;
+        let hooks = {
+            let store = self.store();
+            Self::check_service_deletable(store.conn(), id)?;
+            crate::store::webhooks::list(store.conn())?
+                .into_iter()
+                .filter(|w| w.service_id.as_deref() == Some(id))
+                .collect::<Vec<_>>()
+        };
+        let ops = hooks
+            .iter()
+            .flat_map(crate::station::webhooks::secret_keys)
+            .map(|k| (k, None))
+            .collect();
+        let undo = self.apply_secret_ops(ops)?;
+        let deleted = {
+            let store = self.store();
+            Self::check_service_deletable(store.conn(), id).and_then(|()| {
+                match services::delete(store.conn(), id) {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(CoreError::not_found("The service")),
+                    Err(e) if e.code == ErrorCode::Database => Err(CoreError::conflict(
+                        "This service is named by order line items; remove them first.",
+                    )),
+                    Err(e) => Err(e),
+                }
+            })
+        };
+        if deleted.is_err() {
+            self.undo_secret_ops(undo);
+        } else if !hooks.is_empty() {
+            tracing::info!(service = %id, webhooks = hooks.len(), "service deleted with its webhooks and their secrets");
+        }
+        deleted
+    }
+
+    fn check_service_deletable(conn: &rusqlite::Connection, id: &str) -> CoreResult<()> {
+        services::get(conn, id)?.ok_or_else(|| CoreError::not_found("The service"))?;
+        let n = events::count_for_service(conn, id)?;
         if n > 0 {
             return Err(CoreError::conflict(format!(
                 "This service has {n} booking(s); delete or move them first."
             )));
         }
-        match services::delete(store.conn(), id) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(CoreError::not_found("The service")),
-            Err(e) if e.code == ErrorCode::Database => Err(CoreError::conflict(
-                "This service is named by order line items; remove them first.",
-            )),
-            Err(e) => Err(e),
-        }
+        Ok(())
     }
 
     // ---- events ----------------------------------------------------------------------------

@@ -43,8 +43,8 @@ impl Station {
     pub fn create_first_administrator(&self, input: FirstAdministrator) -> CoreResult<Account> {
         let username = validate_username(&input.username)?;
         let display_name = trimmed(&input.display_name, "Display name", 100, true)?;
-        validate_new_password(&input.password)?;
-        let hash = hash_password(&input.password)?;
+        validate_new_password(input.password.expose())?;
+        let hash = hash_password(input.password.expose())?;
         let now = self.now();
         let mut store = self.store();
         let tx = store.conn_mut().transaction()?;
@@ -257,8 +257,8 @@ impl Station {
         self.actor(Permission::ManageAccounts)?;
         let username = validate_username(&input.username)?;
         let display_name = trimmed(&input.display_name, "Display name", 100, true)?;
-        validate_new_password(&input.password)?;
-        let hash = hash_password(&input.password)?;
+        validate_new_password(input.password.expose())?;
+        let hash = hash_password(input.password.expose())?;
         let store = self.store();
         let id = store::new_id();
         accounts::insert(

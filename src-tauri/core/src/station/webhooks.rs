@@ -24,8 +24,23 @@ pub fn auth_key(id: &str) -> String {
 pub fn signing_key(id: &str) -> String {
     format!("webhook/{id}/signing")
 }
+/// The entry of a secret header's value. HTTP header names are case-insensitive, so the name is
+/// always lower-cased here: `X-Api-Key` and `x-api-key` are one entry, `webhook/<id>/header/x-api-key`,
+/// for storing and for looking up alike.
 pub fn header_key(id: &str, name: &str) -> String {
-    format!("webhook/{id}/header/{}", name.to_ascii_lowercase())
+    format!("webhook/{id}/header/{}", name.trim().to_ascii_lowercase())
+}
+
+/// Every keyring entry a webhook may have (the ones it does not have are simply absent).
+pub fn secret_keys(w: &Webhook) -> Vec<String> {
+    let mut keys = vec![auth_key(&w.id), signing_key(&w.id)];
+    keys.extend(
+        w.headers
+            .iter()
+            .filter(|h| h.secret)
+            .map(|h| header_key(&w.id, &h.name)),
+    );
+    keys
 }
 
 /// The result of saving a webhook. A newly generated signing secret is shown once, here.
@@ -33,10 +48,159 @@ pub fn header_key(id: &str, name: &str) -> String {
 pub struct WebhookSaved {
     pub webhook: Webhook,
     pub new_signing_secret: Option<String>,
+    /// Credentials kept in plain places (a non-secret `Authorization` header, `?token=` in the
+    /// URL): saved, but the editor warns about each (see [`credential_warnings`]).
+    pub credential_warnings: Vec<String>,
+}
+
+/// The message for a webhook whose service does not exist.
+pub(crate) const NO_SUCH_SERVICE: &str = "Choose an existing service, or all services.";
+
+/// A webhook's fields that failed a rule: which field, and why.
+#[derive(Debug)]
+pub struct FieldError {
+    /// `name`, `url`, `header "X-Api-Key"`, `body`, `timeout_secs`, …
+    pub field: String,
+    pub error: CoreError,
+}
+
+fn at(field: impl Into<String>) -> impl FnOnce(CoreError) -> FieldError {
+    let field = field.into();
+    move |error| FieldError { field, error }
+}
+
+/// One header that passed the rules; `index` is its position in the input.
+#[derive(Debug)]
+pub(crate) struct CheckedHeader {
+    pub index: usize,
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+/// A webhook's fields after every rule, normalised as they are stored.
+#[derive(Debug)]
+pub(crate) struct CheckedWebhook {
+    pub name: String,
+    pub url: String,
+    pub body: serde_json::Map<String, serde_json::Value>,
+    pub ca_pem: Option<String>,
+    pub status_mapping: StatusMapping,
+    pub auth_username: String,
+    pub headers: Vec<CheckedHeader>,
+}
+
+/// Every rule a webhook's fields must pass, for the window (`save_webhook`) and `config import`
+/// alike; the error names the field. What needs the database (does the service exist?) and the
+/// keyring is checked by the callers.
+pub(crate) fn check_webhook(input: &WebhookInput) -> Result<CheckedWebhook, FieldError> {
+    let name = trimmed(&input.name, "Webhook name", 100, true).map_err(at("name"))?;
+    if !input.action.is_valid() {
+        return Err(FieldError {
+            field: "action".into(),
+            error: CoreError::validation("Choose one of the nine webhook actions."),
+        });
+    }
+    let url = validate_url(&input.url).map_err(at("url"))?.to_string();
+    validate_timeout(input.timeout_secs).map_err(at("timeout_secs"))?;
+    let body = parse_body(&input.body).map_err(at("body"))?;
+    let ca_pem = input
+        .ca_pem
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
+    if let Some(pem) = &ca_pem {
+        validate_ca_pem(pem).map_err(at("ca_pem"))?;
+    }
+    let status_mapping = validate_mapping(
+        &input.status_pointer,
+        &input.status_locked,
+        &input.status_unlocked,
+    )
+    .map_err(at("status_mapping"))?;
+    let auth_username = input.auth_username.trim().to_string();
+    if input.auth == AuthKind::Basic {
+        if auth_username.is_empty() {
+            return Err(FieldError {
+                field: "auth_username".into(),
+                error: CoreError::validation("Basic auth needs a username."),
+            });
+        }
+        if auth_username.contains(':') {
+            return Err(FieldError {
+                field: "auth_username".into(),
+                error: CoreError::validation("A basic-auth username cannot contain ':'."),
+            });
+        }
+    }
+    if input.auth != AuthKind::None {
+        if let SecretChange::Set { value } = &input.auth_secret {
+            if value.expose().is_empty() {
+                return Err(FieldError {
+                    field: "auth".into(),
+                    error: CoreError::validation("The password or token is empty."),
+                });
+            }
+            if input.auth == AuthKind::Bearer {
+                validate_header_value("Authorization", value.expose()).map_err(at("auth"))?;
+            }
+        }
+    }
+    let mut headers: Vec<CheckedHeader> = Vec::new();
+    for (index, h) in input.headers.iter().enumerate() {
+        if h.name.trim().is_empty() && h.value.is_empty() {
+            continue; // an empty row in the editor
+        }
+        let field = format!("header \"{}\"", h.name.trim());
+        let hname = validate_header_name(&h.name).map_err(at(field.clone()))?;
+        if headers.iter().any(|v| v.name.eq_ignore_ascii_case(&hname)) {
+            return Err(FieldError {
+                field,
+                error: CoreError::validation(format!("The header {hname} is listed twice.")),
+            });
+        }
+        if h.secret {
+            if let SecretChange::Set { value } = &h.secret_value {
+                validate_header_value(&hname, value.expose()).map_err(at(field))?;
+            }
+        } else {
+            validate_header_value(&hname, &h.value).map_err(at(field))?;
+        }
+        headers.push(CheckedHeader {
+            index,
+            name: hname,
+            value: if h.secret {
+                String::new()
+            } else {
+                h.value.clone()
+            },
+            secret: h.secret,
+        });
+    }
+    Ok(CheckedWebhook {
+        name,
+        url,
+        body,
+        ca_pem,
+        status_mapping,
+        auth_username,
+        headers,
+    })
+}
+
+/// The warnings about credentials in plain places for a stored webhook.
+pub fn webhook_credential_warnings(w: &Webhook) -> Vec<String> {
+    credential_warnings(
+        &w.url,
+        w.headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_str(), h.secret)),
+    )
 }
 
 /// One keyring change: `None` deletes the entry.
-type SecretOp = (String, Option<Sensitive<String>>);
+pub(crate) type SecretOp = (String, Option<Sensitive<String>>);
 
 /// The webhooks being edited right now (saved, deleted or rotated). Ids are ULIDs, so one list
 /// serves every station of the process.
@@ -75,40 +239,7 @@ impl Station {
 
     pub fn save_webhook(&self, id: Option<&str>, input: WebhookInput) -> CoreResult<WebhookSaved> {
         self.actor(Permission::ManageSchedule)?;
-        let name = trimmed(&input.name, "Webhook name", 100, true)?;
-        if !input.action.is_valid() {
-            return Err(CoreError::validation(
-                "Choose one of the nine webhook actions.",
-            ));
-        }
-        let url = validate_url(&input.url)?.to_string();
-        validate_timeout(input.timeout_secs)?;
-        let body = parse_body(&input.body)?;
-        let ca_pem = input
-            .ca_pem
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_string);
-        if let Some(pem) = &ca_pem {
-            validate_ca_pem(pem)?;
-        }
-        let status_mapping = validate_mapping(
-            &input.status_pointer,
-            &input.status_locked,
-            &input.status_unlocked,
-        )?;
-        let auth_username = input.auth_username.trim().to_string();
-        if input.auth == AuthKind::Basic {
-            if auth_username.is_empty() {
-                return Err(CoreError::validation("Basic auth needs a username."));
-            }
-            if auth_username.contains(':') {
-                return Err(CoreError::validation(
-                    "A basic-auth username cannot contain ':'.",
-                ));
-            }
-        }
+        let checked = check_webhook(&input).map_err(|e| e.error)?;
 
         let now = self.now();
         let wid = id.map(str::to_string).unwrap_or_else(store::new_id);
@@ -123,9 +254,8 @@ impl Station {
                 None => None,
             };
             if let Some(service_id) = &input.service_id {
-                services::get(conn, service_id)?.ok_or_else(|| {
-                    CoreError::validation("Choose an existing service, or all services.")
-                })?;
+                services::get(conn, service_id)?
+                    .ok_or_else(|| CoreError::validation(NO_SUCH_SERVICE))?;
             }
             existing
         };
@@ -141,65 +271,42 @@ impl Station {
                 false
             }
             (_, SecretChange::Keep) => old_auth_set,
-            (kind, SecretChange::Set { value }) => {
-                if value.is_empty() {
-                    return Err(CoreError::validation("The password or token is empty."));
-                }
-                if kind == AuthKind::Bearer {
-                    validate_header_value("Authorization", value)?;
-                }
-                ops.push((auth_key(&wid), Some(Sensitive::new(value.clone()))));
+            (_, SecretChange::Set { value }) => {
+                ops.push((auth_key(&wid), Some(value.clone())));
                 true
             }
         };
 
         // Headers.
         let mut headers = Vec::new();
-        for h in &input.headers {
-            if h.name.trim().is_empty() && h.value.is_empty() {
-                continue; // an empty row in the editor
-            }
-            let hname = validate_header_name(&h.name)?;
-            if headers
-                .iter()
-                .any(|v: &HeaderView| v.name.eq_ignore_ascii_case(&hname))
-            {
-                return Err(CoreError::validation(format!(
-                    "The header {hname} is listed twice."
-                )));
-            }
+        for h in checked.headers {
             if h.secret {
                 let was_set = existing.as_ref().is_some_and(|w| {
                     w.headers
                         .iter()
-                        .any(|o| o.secret && o.secret_set && o.name.eq_ignore_ascii_case(&hname))
+                        .any(|o| o.secret && o.secret_set && o.name.eq_ignore_ascii_case(&h.name))
                 });
-                let secret_set = match &h.secret_value {
+                let secret_set = match &input.headers[h.index].secret_value {
                     SecretChange::Keep => was_set,
                     SecretChange::Clear => {
-                        ops.push((header_key(&wid, &hname), None));
+                        ops.push((header_key(&wid, &h.name), None));
                         false
                     }
                     SecretChange::Set { value } => {
-                        validate_header_value(&hname, value)?;
-                        ops.push((
-                            header_key(&wid, &hname),
-                            Some(Sensitive::new(value.clone())),
-                        ));
+                        ops.push((header_key(&wid, &h.name), Some(value.clone())));
                         true
                     }
                 };
                 headers.push(HeaderView {
-                    name: hname,
+                    name: h.name,
                     value: String::new(),
                     secret: true,
                     secret_set,
                 });
             } else {
-                validate_header_value(&hname, &h.value)?;
                 headers.push(HeaderView {
-                    name: hname,
-                    value: h.value.clone(),
+                    name: h.name,
+                    value: h.value,
                     secret: false,
                     secret_set: false,
                 });
@@ -235,28 +342,28 @@ impl Station {
 
         let webhook = Webhook {
             id: wid.clone(),
-            name,
+            name: checked.name,
             enabled: input.enabled,
             action: input.action,
             service_id: input.service_id.clone(),
-            url,
+            url: checked.url,
             verb: input.verb,
             insecure: input.insecure,
             headers,
             auth: input.auth,
-            auth_username,
+            auth_username: checked.auth_username,
             auth_secret_set,
-            body,
+            body: checked.body,
             timeout_secs: input.timeout_secs,
             signing: input.signing,
             signing_secret_set,
-            ca_pem,
+            ca_pem: checked.ca_pem,
             disabled_reason: if input.enabled {
                 None
             } else {
                 existing.as_ref().and_then(|w| w.disabled_reason.clone())
             },
-            status_mapping,
+            status_mapping: checked.status_mapping,
         };
         // The keyring first, with no database lock held; then the row under a short lock.
         let undo = self.apply_secret_ops(ops)?;
@@ -267,13 +374,14 @@ impl Station {
         }
         tracing::info!(webhook = %webhook.id, action = %webhook.action.label(), "webhook saved");
         Ok(WebhookSaved {
+            credential_warnings: webhook_credential_warnings(&webhook),
             webhook,
             new_signing_secret,
         })
     }
 
     /// Applies keyring changes; on the first failure undoes the ones already made.
-    fn apply_secret_ops(&self, ops: Vec<SecretOp>) -> CoreResult<Vec<SecretOp>> {
+    pub(crate) fn apply_secret_ops(&self, ops: Vec<SecretOp>) -> CoreResult<Vec<SecretOp>> {
         let mut undo = Vec::new();
         for (key, value) in ops {
             let step = self.secrets.get(&key).and_then(|old| {
@@ -294,7 +402,7 @@ impl Station {
         Ok(undo)
     }
 
-    fn undo_secret_ops(&self, undo: Vec<SecretOp>) {
+    pub(crate) fn undo_secret_ops(&self, undo: Vec<SecretOp>) {
         for (key, old) in undo.into_iter().rev() {
             let r = match old {
                 Some(v) => self.secrets.set(&key, &v),
@@ -313,13 +421,7 @@ impl Station {
         let _turn = EditTurn::take(id);
         let w = webhooks::get(self.store().conn(), id)?
             .ok_or_else(|| CoreError::not_found("The webhook"))?;
-        let mut ops: Vec<SecretOp> = vec![(auth_key(id), None), (signing_key(id), None)];
-        ops.extend(
-            w.headers
-                .iter()
-                .filter(|h| h.secret)
-                .map(|h| (header_key(id, &h.name), None)),
-        );
+        let ops: Vec<SecretOp> = secret_keys(&w).into_iter().map(|k| (k, None)).collect();
         let undo = self.apply_secret_ops(ops)?;
         let deleted = webhooks::delete(self.store().conn(), id);
         if let Err(e) = deleted {
