@@ -508,7 +508,11 @@ export type ErrorCode =
 "INTERNAL"
 export type Event = { id: string; service_id: string; service_name: string; user_id: string; user_display_name: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null }
 export type EventInput = { service_id: string; user_id: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null }
-export type FirstAdministrator = { username: string; display_name: string; password: string }
+export type FirstAdministrator = { username: string; display_name: string; 
+/**
+ * Redacted in any `Debug` output.
+ */
+password: string }
 export type HeaderInput = { name: string; 
 /**
  * The value of a plain header (ignored for a secret one).
@@ -564,7 +568,11 @@ export type InterlockStatusChanged = { service_id: string; reading: StatusReadin
 export type InterlockWindow = { lead_minutes: number; post_minutes: number }
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
 export type LockState = "locked" | "unlocked" | "unknown"
-export type NewAccount = { username: string; display_name: string; role: Role; password: string }
+export type NewAccount = { username: string; display_name: string; role: Role; 
+/**
+ * Redacted in any `Debug` output.
+ */
+password: string }
 export type Order = { id: string; reference: string; customer: string; status: OrderStatus; lines: OrderLine[] }
 export type OrderInput = { reference: string; customer: string; status: OrderStatus; lines: OrderLineInput[] }
 export type OrderLine = { id: string; service_id: string; service_name: string; description: string }
@@ -593,7 +601,7 @@ export type SecretChange =
  */
 { change: "keep" } | 
 /**
- * Store this new value.
+ * Store this new value (redacted in any `Debug` output).
  */
 { change: "set"; value: string } | 
 /**
@@ -716,7 +724,12 @@ message: string }
 /**
  * The result of saving a webhook. A newly generated signing secret is shown once, here.
  */
-export type WebhookSaved = { webhook: Webhook; new_signing_secret: string | null }
+export type WebhookSaved = { webhook: Webhook; new_signing_secret: string | null; 
+/**
+ * Credentials kept in plain places (a non-secret `Authorization` header, `?token=` in the
+ * URL): saved, but the editor warns about each (see [`credential_warnings`]).
+ */
+credential_warnings: string[] }
 
 /** tauri-specta globals **/
 
