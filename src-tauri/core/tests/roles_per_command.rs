@@ -1,19 +1,67 @@
-//! Every command checks the signed-in role itself: the table below calls each one as nobody, as an
-//! instrument user, as facility staff and as an administrator.
+//! Every command checks the signed-in role itself: the table below has one row per command of the
+//! app (read from `src-tauri/src/command_names.rs`, so a new command without a row fails this
+//! test), and each row calls what that command calls — the Station, the outbox or the
+//! InterlockController — as nobody, as an instrument user, as facility staff and as an
+//! administrator. Rows that act on something (delete, rotate, resend, dismiss) act on an object
+//! that exists, made for that call by a second station acting as the system, so a refusal can only
+//! come from the role check and an allowed call must really succeed.
 
 mod common;
 use common::*;
+use interlock_core::delivery::Deliverer;
+use interlock_core::interlock::{InterlockAction, InterlockController};
 use interlock_core::model::*;
-use interlock_core::{CoreError, ErrorCode, Role, Station};
+use interlock_core::webhook::{Action, ActionSubtype, ActionType, Verb, WebhookInput};
+use interlock_core::{outbox, CoreError, ErrorCode, Permission, Role, Station};
+use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
-type Call = fn(&Station, &Ids) -> Result<(), CoreError>;
+/// The app's command list, as the app manifest declares it.
+const COMMAND_NAMES_RS: &str = include_str!("../../src/command_names.rs");
 
-struct Ids {
+fn app_commands() -> Vec<String> {
+    let start = COMMAND_NAMES_RS
+        .find("COMMANDS")
+        .expect("COMMANDS in command_names.rs");
+    let list = &COMMAND_NAMES_RS[start..];
+    let list = &list[list.find("= &[").expect("a slice") + 4..list.find("];").expect("its end")];
+    let names: Vec<String> = list
+        .split(',')
+        .map(|s| s.trim().trim_matches('"').to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert!(names.len() > 30, "parsed too few commands: {names:?}");
+    names
+}
+
+/// What a row's command allows.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// Needs a session: refused with NOT_SIGNED_IN for nobody; for [user, staff, admin]
+    /// allowed (Ok) or refused with FORBIDDEN.
+    Roles([bool; 3]),
+    /// No role involved (start-up, sign-in, sign-out, who is signed in): Ok for everyone.
+    Anyone,
+}
+
+struct Ctx {
+    station: Arc<Station>,
+    /// Acts as the system on the same database: makes the objects a row acts on.
+    helper: Station,
+    ctl: InterlockController,
+    deliverer: Arc<Deliverer>,
+    rt: tokio::runtime::Runtime,
+    db: std::path::PathBuf,
+    who: Cell<Option<&'static str>>,
     user: String,
     service: String,
     event: String,
     order: String,
+    webhook: String,
 }
+
+type Call = fn(&Ctx) -> Result<(), CoreError>;
 
 fn service_input() -> ServiceInput {
     ServiceInput {
@@ -32,207 +80,441 @@ fn order_input() -> OrderInput {
     }
 }
 
-/// (command, who may: [user, staff, admin])
-fn table() -> Vec<(&'static str, Call, [bool; 3])> {
+/// A webhook whose receiver refuses at once (nothing listens on port 9).
+fn hook_input(signing: bool) -> WebhookInput {
+    WebhookInput {
+        timeout_secs: 1,
+        signing,
+        ..WebhookInput::new(
+            &format!("W-{}", ulid::Ulid::new()),
+            Action::new(ActionType::Order, ActionSubtype::Create),
+            "http://127.0.0.1:9/hook",
+        )
+    }
+}
+
+/// A free slot far from the fixture's bookings.
+fn slot(from: i64) -> (jiff::Timestamp, jiff::Timestamp) {
+    let start =
+        jiff::Timestamp::from_second(from + (ulid::Ulid::new().random() % 1_000_000) as i64 * 7200)
+            .unwrap();
+    (start, start + jiff::SignedDuration::from_mins(30))
+}
+
+fn event_input(c: &Ctx, from: i64) -> EventInput {
+    let (starts_at, ends_at) = slot(from);
+    EventInput {
+        service_id: c.service.clone(),
+        user_id: c.user.clone(),
+        title: "t".into(),
+        starts_at,
+        ends_at,
+        order_id: None,
+        line_id: None,
+    }
+}
+
+fn still_there(what: &str) -> CoreError {
+    CoreError::internal(format!("{what} was reported deleted but is still there"))
+}
+
+fn table() -> Vec<(&'static str, Call, Expect)> {
+    use Expect::*;
     vec![
         (
-            "settings",
-            |s, _| s.settings().map(drop),
-            [true, true, true],
+            "app_status",
+            |c| {
+                assert!(!c.station.setup_required()?);
+                Ok(())
+            },
+            Anyone,
+        ),
+        (
+            "create_first_administrator",
+            |c| {
+                // Refused for everyone once an account exists; no role makes a difference.
+                match c.station.create_first_administrator(FirstAdministrator {
+                    username: format!("a{}", ulid::Ulid::new()),
+                    display_name: "A".into(),
+                    password: PW.to_string().into(),
+                }) {
+                    Err(e) if e.code == ErrorCode::SetupAlreadyDone => Ok(()),
+                    Err(e) => Err(e),
+                    Ok(_) => Err(CoreError::internal("a second first administrator")),
+                }
+            },
+            Anyone,
+        ),
+        (
+            "sign_in",
+            |c| match c.who.get() {
+                // Signing in again as oneself leaves the table's session as it was.
+                Some(who) => c
+                    .station
+                    .sign_in(who, if who == "admin" { ADMIN_PW } else { PW })
+                    .map(drop),
+                None => {
+                    c.station.sign_in("uma", PW)?;
+                    c.station.sign_out();
+                    Ok(())
+                }
+            },
+            Anyone,
+        ),
+        (
+            "sign_out",
+            |c| {
+                c.station.sign_out();
+                assert!(c.station.current_session()?.is_none());
+                Ok(())
+            },
+            Anyone,
+        ),
+        (
+            "current_session",
+            |c| {
+                let s = c.station.current_session()?;
+                assert_eq!(s.map(|s| s.account.username), c.who.get().map(String::from));
+                Ok(())
+            },
+            Anyone,
+        ),
+        (
+            "touch_session",
+            |c| c.station.touch(),
+            Roles([true, true, true]),
+        ),
+        (
+            "get_settings",
+            |c| c.station.settings().map(drop),
+            Roles([true, true, true]),
         ),
         (
             "update_settings",
-            |s, _| {
-                s.update_settings(Settings {
-                    idle_timeout_minutes: 10,
-                })
-                .map(drop)
+            |c| {
+                c.station
+                    .update_settings(Settings {
+                        idle_timeout_minutes: 10,
+                    })
+                    .map(drop)
             },
-            [false, false, true],
+            Roles([false, false, true]),
         ),
         (
             "list_accounts",
-            |s, _| s.list_accounts().map(drop),
-            [false, true, true],
+            |c| c.station.list_accounts().map(drop),
+            Roles([false, true, true]),
         ),
         (
             "create_account",
-            |s, _| {
-                s.create_account(NewAccount {
-                    username: format!("n{}", ulid::Ulid::new()),
-                    display_name: "N".into(),
-                    role: Role::InstrumentUser,
-                    password: PW.into(),
-                })
-                .map(drop)
+            |c| {
+                c.station
+                    .create_account(NewAccount {
+                        username: format!("n{}", ulid::Ulid::new()),
+                        display_name: "N".into(),
+                        role: Role::InstrumentUser,
+                        password: PW.to_string().into(),
+                    })
+                    .map(drop)
             },
-            [false, false, true],
+            Roles([false, false, true]),
         ),
         (
             "update_account",
-            |s, ids| {
-                s.update_account(
-                    &ids.user,
-                    AccountUpdate {
-                        display_name: "U".into(),
-                        role: Role::InstrumentUser,
-                        active: true,
-                    },
-                )
-                .map(drop)
+            |c| {
+                c.station
+                    .update_account(
+                        &c.user,
+                        AccountUpdate {
+                            display_name: "U".into(),
+                            role: Role::InstrumentUser,
+                            active: true,
+                        },
+                    )
+                    .map(drop)
             },
-            [false, false, true],
+            Roles([false, false, true]),
         ),
         (
             "reset_password",
-            |s, ids| s.reset_password(&ids.user, PW),
-            [false, false, true],
+            |c| c.station.reset_password(&c.user, PW),
+            Roles([false, false, true]),
         ),
         (
             "list_services",
-            |s, _| s.list_services().map(drop),
-            [true, true, true],
+            |c| c.station.list_services().map(drop),
+            Roles([true, true, true]),
         ),
         (
             "create_service",
-            |s, _| s.create_service(service_input()).map(drop),
-            [false, true, true],
+            |c| c.station.create_service(service_input()).map(drop),
+            Roles([false, true, true]),
         ),
         (
             "update_service",
-            |s, ids| {
-                s.update_service(
-                    &ids.service,
-                    ServiceInput {
-                        name: "Microscope".into(),
-                        description: "d".into(),
-                        tags: vec!["has_interlock".into()],
-                    },
-                )
-                .map(drop)
+            |c| {
+                c.station
+                    .update_service(
+                        &c.service,
+                        ServiceInput {
+                            name: "Microscope".into(),
+                            description: "d".into(),
+                            tags: vec!["has_interlock".into()],
+                        },
+                    )
+                    .map(drop)
             },
-            [false, true, true],
+            Roles([false, true, true]),
         ),
         (
             "delete_service",
-            |s, _| {
-                // Each role deletes a service of its own making where it may create one.
-                match s.create_service(service_input()) {
-                    Ok(svc) => s.delete_service(&svc.id),
-                    Err(e) => s
-                        .delete_service("01J00000000000000000000000")
-                        .map_err(|_| e),
+            |c| {
+                let svc = c.helper.create_service(service_input())?;
+                c.station.delete_service(&svc.id)?;
+                if c.helper.list_services()?.iter().any(|s| s.id == svc.id) {
+                    return Err(still_there("the service"));
                 }
+                Ok(())
             },
-            [false, true, true],
+            Roles([false, true, true]),
         ),
         (
             "list_events",
-            |s, _| s.list_events().map(drop),
-            [true, true, true],
+            |c| c.station.list_events().map(drop),
+            Roles([true, true, true]),
         ),
         (
             "create_event",
-            |s, ids| {
-                let base = jiff::Timestamp::from_second(
-                    1_900_000_000 + (ulid::Ulid::new().random() % 1_000_000) as i64 * 7200,
-                )
-                .unwrap();
-                s.create_event(EventInput {
-                    service_id: ids.service.clone(),
-                    user_id: ids.user.clone(),
-                    title: "t".into(),
-                    starts_at: base,
-                    ends_at: base + jiff::SignedDuration::from_mins(30),
-                    order_id: None,
-                    line_id: None,
-                })
-                .map(drop)
+            |c| {
+                c.station
+                    .create_event(event_input(c, 1_900_000_000))
+                    .map(drop)
             },
-            [false, true, true],
+            Roles([false, true, true]),
         ),
         (
             "update_event",
-            |s, ids| {
-                s.update_event(
-                    &ids.event,
-                    EventInput {
-                        service_id: ids.service.clone(),
-                        user_id: ids.user.clone(),
-                        title: "changed".into(),
-                        starts_at: t("2026-11-30T09:00:00Z"),
-                        ends_at: t("2026-11-30T10:00:00Z"),
-                        order_id: None,
-                        line_id: None,
-                    },
-                )
-                .map(drop)
+            |c| {
+                c.station
+                    .update_event(
+                        &c.event,
+                        EventInput {
+                            service_id: c.service.clone(),
+                            user_id: c.user.clone(),
+                            title: "changed".into(),
+                            starts_at: t("2026-11-30T09:00:00Z"),
+                            ends_at: t("2026-11-30T10:00:00Z"),
+                            order_id: None,
+                            line_id: None,
+                        },
+                    )
+                    .map(drop)
             },
-            [false, true, true],
+            Roles([false, true, true]),
         ),
         (
             "delete_event",
-            |s, ids| {
-                let base = jiff::Timestamp::from_second(
-                    2_000_000_000 + (ulid::Ulid::new().random() % 1_000_000) as i64 * 7200,
-                )
-                .unwrap();
-                match s.create_event(EventInput {
-                    service_id: ids.service.clone(),
-                    user_id: ids.user.clone(),
-                    title: "t".into(),
-                    starts_at: base,
-                    ends_at: base + jiff::SignedDuration::from_mins(30),
-                    order_id: None,
-                    line_id: None,
-                }) {
-                    Ok(e) => s.delete_event(&e.id),
-                    Err(_) => s.delete_event(&ids.event),
+            |c| {
+                let e = c.helper.create_event(event_input(c, 2_000_000_000))?;
+                c.station.delete_event(&e.id)?;
+                if c.helper.list_events()?.iter().any(|x| x.id == e.id) {
+                    return Err(still_there("the booking"));
                 }
+                Ok(())
             },
-            [false, true, true],
+            Roles([false, true, true]),
         ),
         (
             "list_orders",
-            |s, _| s.list_orders().map(drop),
-            [false, true, true],
+            |c| c.station.list_orders().map(drop),
+            Roles([false, true, true]),
         ),
         (
             "create_order",
-            |s, _| s.create_order(order_input()).map(drop),
-            [false, true, true],
+            |c| c.station.create_order(order_input()).map(drop),
+            Roles([false, true, true]),
         ),
         (
             "update_order",
-            |s, ids| {
-                s.update_order(
-                    &ids.order,
-                    OrderInput {
-                        reference: "ORD-1".into(),
-                        customer: "Lab".into(),
-                        status: OrderStatus::InProgress,
-                        lines: vec![],
-                    },
-                )
-                .map(drop)
+            |c| {
+                c.station
+                    .update_order(
+                        &c.order,
+                        OrderInput {
+                            reference: "ORD-1".into(),
+                            customer: "Lab".into(),
+                            status: OrderStatus::InProgress,
+                            lines: vec![],
+                        },
+                    )
+                    .map(drop)
             },
-            [false, true, true],
+            Roles([false, true, true]),
         ),
         (
             "delete_order",
-            |s, _| match s.create_order(order_input()) {
-                Ok(o) => s.delete_order(&o.id),
-                Err(e) => Err(e),
+            |c| {
+                let o = c.helper.create_order(order_input())?;
+                c.station.delete_order(&o.id)?;
+                if c.helper.list_orders()?.iter().any(|x| x.id == o.id) {
+                    return Err(still_there("the order"));
+                }
+                Ok(())
             },
-            [false, true, true],
+            Roles([false, true, true]),
         ),
         (
-            "overview",
-            |s, _| s.overview().map(drop),
-            [true, true, true],
+            "station_overview",
+            |c| c.station.overview().map(drop),
+            Roles([true, true, true]),
         ),
-        ("touch", |s, _| s.touch(), [true, true, true]),
+        (
+            "list_webhooks",
+            |c| c.station.list_webhooks().map(drop),
+            Roles([false, true, true]),
+        ),
+        (
+            "save_webhook",
+            |c| c.station.save_webhook(None, hook_input(false)).map(drop),
+            Roles([false, true, true]),
+        ),
+        (
+            "delete_webhook",
+            |c| {
+                let w = c.helper.save_webhook(None, hook_input(false))?.webhook;
+                c.station.delete_webhook(&w.id)?;
+                if c.helper.list_webhooks()?.iter().any(|x| x.id == w.id) {
+                    return Err(still_there("the webhook"));
+                }
+                Ok(())
+            },
+            Roles([false, true, true]),
+        ),
+        (
+            "rotate_signing_secret",
+            |c| {
+                let w = c.helper.save_webhook(None, hook_input(true))?.webhook;
+                let secret = c.station.rotate_signing_secret(&w.id)?;
+                assert!(secret.starts_with("whsec_"));
+                Ok(())
+            },
+            Roles([false, true, true]),
+        ),
+        (
+            "list_deliveries",
+            |c| c.station.list_deliveries(None, None, 500).map(drop),
+            Roles([false, true, true]),
+        ),
+        (
+            "send_test_webhook",
+            |c| {
+                c.rt.block_on(outbox::send_test(&c.station, &c.deliverer, &c.webhook))
+                    .map(drop)
+            },
+            Roles([false, true, true]),
+        ),
+        (
+            "resend_delivery",
+            |c| {
+                // A real delivery attempt: an order fires the order/create webhook, sent now.
+                let helper = Arc::new(helper_station(&c.db));
+                helper.create_order(order_input())?;
+                c.rt.block_on(outbox::drain_now(&helper, &c.deliverer))?;
+                let attempt = helper
+                    .list_deliveries(None, Some(&c.webhook), 1)?
+                    .pop()
+                    .expect("an attempt");
+                c.rt.block_on(outbox::resend(&c.station, &c.deliverer, &attempt.id))
+                    .map(drop)
+            },
+            Roles([false, true, true]),
+        ),
+        (
+            "interlock_panel",
+            |c| c.ctl.panel(&c.service).map(drop),
+            Roles([true, true, true]),
+        ),
+        (
+            "interlock_command",
+            |c| {
+                // Inside Uma's booking window (the clock stands at 09:30): the user may too.
+                c.rt.block_on(c.ctl.command(
+                    &c.service,
+                    Some(&c.event),
+                    InterlockAction::Status,
+                    None,
+                ))
+                .map(drop)
+            },
+            Roles([true, true, true]),
+        ),
+        (
+            "interlock_audit",
+            |c| c.station.interlock_audit(500).map(drop),
+            Roles([false, true, true]),
+        ),
+        (
+            "set_service_auto_lock",
+            |c| c.station.set_service_auto_lock(&c.service, false).map(drop),
+            Roles([false, true, true]),
+        ),
+        (
+            "set_interlock_poll_secs",
+            |c| c.station.set_interlock_poll_secs(30),
+            Roles([false, false, true]),
+        ),
+        (
+            "get_interlock_poll_secs",
+            |c| {
+                // As the command does: any signed-in account may read the interval.
+                c.station.actor(Permission::ViewOwnSchedule)?;
+                c.station.interlock_poll_secs().map(drop)
+            },
+            Roles([true, true, true]),
+        ),
+        (
+            "dismiss_auto_lock",
+            |c| {
+                let svc = c.helper.create_service(ServiceInput {
+                    tags: vec!["has_interlock".into()],
+                    ..service_input()
+                })?;
+                let conn = rusqlite::Connection::open(&c.db).unwrap();
+                interlock_core::store::auto_locks::schedule(
+                    &conn,
+                    &svc.id,
+                    None,
+                    t("2026-11-30T12:00:00Z"),
+                )?;
+                c.ctl.dismiss_auto_lock(&svc.id)
+            },
+            Roles([false, true, true]),
+        ),
     ]
+}
+
+fn helper_station(db: &std::path::Path) -> Station {
+    let s = Station::open(
+        db,
+        Arc::new(interlock_core::ManualClock::new(t("2026-11-30T09:30:00Z"))),
+        memory_secrets(),
+    )
+    .unwrap();
+    s.act_as_system();
+    s
+}
+
+#[test]
+fn the_table_has_a_row_for_every_command_of_the_app() {
+    let commands: BTreeSet<String> = app_commands().into_iter().collect();
+    let rows: BTreeSet<String> = table().iter().map(|r| r.0.to_string()).collect();
+    assert_eq!(table().len(), rows.len(), "a command has two rows");
+    let missing: Vec<_> = commands.difference(&rows).collect();
+    let unknown: Vec<_> = rows.difference(&commands).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "commands without a row: {missing:?}; rows without a command: {unknown:?}"
+    );
 }
 
 #[test]
@@ -247,48 +529,98 @@ fn each_command_checks_the_role_in_the_core() {
         "2026-11-30T09:00:00Z",
         "2026-11-30T10:00:00Z",
     );
-    let order = f
+    let order = f.station.create_order(order_input()).unwrap();
+    let webhook = f
         .station
-        .create_order(OrderInput {
-            reference: "ORD-1".into(),
-            customer: "Lab".into(),
-            status: OrderStatus::Open,
-            lines: vec![],
-        })
+        .save_webhook(None, hook_input(false))
+        .unwrap()
+        .webhook;
+    f.station
+        .save_webhook(
+            None,
+            WebhookInput {
+                service_id: Some(service.id.clone()),
+                verb: Verb::Get,
+                timeout_secs: 1,
+                ..WebhookInput::new(
+                    "status",
+                    Action::new(ActionType::Interlock, ActionSubtype::Status),
+                    "http://127.0.0.1:9/status",
+                )
+            },
+        )
         .unwrap();
-    let ids = Ids {
+    // Inside Uma's booking, so that an instrument user may use the interlock.
+    f.clock.set(t("2026-11-30T09:30:00Z"));
+    let deliverer = Arc::new(Deliverer::new().unwrap());
+    let c = Ctx {
+        station: f.station.clone(),
+        helper: helper_station(&f.db_path()),
+        ctl: InterlockController::new(f.station.clone(), deliverer.clone()),
+        deliverer,
+        rt: tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+        db: f.db_path(),
+        who: Cell::new(None),
         user: user.id,
         service: service.id,
         event: event.id,
         order: order.id,
+        webhook: webhook.id,
     };
 
-    f.station.sign_out();
-    for (name, call, _) in table() {
-        let e = call(&f.station, &ids).unwrap_err();
-        assert_eq!(
-            e.code,
-            ErrorCode::NotSignedIn,
-            "{name} while nobody is signed in"
-        );
-    }
-    for (who, column) in [("uma", 0), ("sam", 1), ("admin", 2)] {
-        f.sign_in_as(who);
-        for (name, call, allowed) in table() {
-            let result = call(&f.station, &ids);
-            if allowed[column] {
-                assert!(
-                    result.is_ok(),
-                    "{who} should be allowed to {name}: {result:?}"
-                );
-            } else {
-                let e = result.unwrap_err();
-                assert_eq!(
-                    e.code,
-                    ErrorCode::Forbidden,
-                    "{who} must be refused {name}: {e:?}"
-                );
+    let mut checked = 0;
+    for (who, column) in [
+        (None, None),
+        (Some("uma"), Some(0)),
+        (Some("sam"), Some(1)),
+        (Some("admin"), Some(2)),
+    ] {
+        match who {
+            Some(w) => f.sign_in_as(w),
+            None => f.station.sign_out(),
+        }
+        c.who.set(who);
+        let as_whom = who.unwrap_or("nobody");
+        for (name, call, expect) in table() {
+            let result = call(&c);
+            match (expect, column) {
+                (Expect::Anyone, _) => {
+                    assert!(result.is_ok(), "{as_whom} may always {name}: {result:?}")
+                }
+                (Expect::Roles(_), None) => assert_eq!(
+                    result.map_err(|e| e.code),
+                    Err(ErrorCode::NotSignedIn),
+                    "{name} while nobody is signed in"
+                ),
+                (Expect::Roles(allowed), Some(col)) if allowed[col] => {
+                    assert!(
+                        result.is_ok(),
+                        "{as_whom} should be allowed to {name}: {result:?}"
+                    )
+                }
+                (Expect::Roles(_), Some(_)) => assert_eq!(
+                    result.map_err(|e| e.code),
+                    Err(ErrorCode::Forbidden),
+                    "{as_whom} must be refused {name}"
+                ),
+            }
+            checked += 1;
+            // Rows like sign_out change who is signed in: put the table's session back.
+            let now = f
+                .station
+                .current_session()
+                .unwrap()
+                .map(|s| s.account.username);
+            if now.as_deref() != who {
+                match who {
+                    Some(w) => f.sign_in_as(w),
+                    None => f.station.sign_out(),
+                }
             }
         }
     }
+    assert_eq!(checked, 4 * app_commands().len());
 }
