@@ -551,10 +551,17 @@ async fn rapid_commands_on_one_service_arrive_in_click_order() {
     let mut handles = Vec::new();
     for action in [Unlock, Lock, Unlock] {
         let (ctl, id) = (ctl.clone(), s.svc.id.clone());
-        handles.push(tokio::spawn(async move {
-            ctl.command(&id, None, action, None).await
-        }));
-        tokio::time::sleep(Duration::from_millis(20)).await; // clicks, in this order
+        let mut click = Box::pin(async move { ctl.command(&id, None, action, None).await });
+        // Clicks, in this order: each command is polled once here, which takes its place in the
+        // service's queue (or its turn, for the first), before the next one is made. No timing.
+        let first_poll = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(click.as_mut(), cx))
+        });
+        assert!(
+            first_poll.await.is_pending(),
+            "a command finished on its first poll"
+        );
+        handles.push(tokio::spawn(click));
     }
     for h in handles {
         assert!(h.await.unwrap().unwrap().ok);
