@@ -71,9 +71,13 @@ pub struct Request {
     pub auth_secret: Option<Sensitive<String>>,
     pub body: Vec<u8>,
     pub timeout: Duration,
-    /// Standard Webhooks signing: (message id, secret).
-    pub signing: Option<(String, Sensitive<String>)>,
+    /// The `webhook-id` header: the outbox row's id, the same on every retry and resend, so a
+    /// receiver can drop a delivery it has already handled.
+    pub message_id: String,
+    /// The `webhook-timestamp` header (seconds), also part of the signed content.
     pub timestamp_secs: i64,
+    /// Standard Webhooks signing secret: adds `webhook-signature` when set.
+    pub signing: Option<Sensitive<String>>,
 }
 
 /// What happened to one request.
@@ -142,6 +146,9 @@ fn base_builder() -> reqwest::ClientBuilder {
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(60))
+        // The outbox keeps at most this many requests in flight; each host's idle connections
+        // are kept (and reused) up to the same bound.
+        .pool_max_idle_per_host(crate::outbox::DEFAULT_MAX_IN_FLIGHT)
 }
 
 impl Deliverer {
@@ -351,18 +358,24 @@ fn build_headers(req: &Request) -> Result<HeaderMap, String> {
         v.set_sensitive(true);
         map.append(n, v);
     }
-    if let Some((id, secret)) = &req.signing {
+    // Every request carries the idempotency headers, signed or not.
+    let value =
+        |s: &str| HeaderValue::from_str(s).map_err(|_| "invalid webhook header".to_string());
+    map.insert("webhook-id", value(&req.message_id)?);
+    map.insert("webhook-timestamp", value(&req.timestamp_secs.to_string())?);
+    if let Some(secret) = &req.signing {
         let signed_body: &[u8] = if req.verb == Verb::Get {
             &[]
         } else {
             &req.body
         };
-        let signature = crate::signing::sign(secret.expose(), id, req.timestamp_secs, signed_body)
-            .map_err(|e| e.message)?;
-        let value =
-            |s: &str| HeaderValue::from_str(s).map_err(|_| "invalid signing header".to_string());
-        map.insert("webhook-id", value(id)?);
-        map.insert("webhook-timestamp", value(&req.timestamp_secs.to_string())?);
+        let signature = crate::signing::sign(
+            secret.expose(),
+            &req.message_id,
+            req.timestamp_secs,
+            signed_body,
+        )
+        .map_err(|e| e.message)?;
         map.insert("webhook-signature", value(&signature)?);
     }
     Ok(map)

@@ -110,14 +110,44 @@ pub struct DrainReport {
     pub failed: u32,
 }
 
-/// What the outbox needs from the station, and nothing more: due rows as ready requests, a place
-/// to record outcomes, the clock, and a signal when new rows are written. `Station` implements it
+/// Requests in flight at most, per worker or `deliver` process (the default of the setting).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+
+/// What one settle-and-claim round did: the verdicts of the outcomes recorded and the rows
+/// claimed next, as ready requests.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// (outbox id, verdict) of each outcome recorded.
+    pub verdicts: Vec<(String, Verdict)>,
+    pub claimed: Vec<DueDelivery>,
+    /// Claimed rows whose request could not be built (a locked keyring): logged and rescheduled.
+    pub held: Vec<String>,
+}
+
+/// Which rows a round claims.
+#[derive(Debug, Clone, Default)]
+pub struct Claim {
+    /// Rows due at this instant (None: now).
+    pub cutoff: Option<Timestamp>,
+    /// At most this many (the free slots).
+    pub limit: usize,
+    /// Not these rows (a drain attempts each row at most once).
+    pub except: Vec<String>,
+}
+
+/// What the outbox needs from the station, and nothing more: a settle-and-claim round, the
+/// clock, and a signal when new rows are written. `Station` implements it
 /// (`station/deliveries.rs`); the outbox never reaches into the station otherwise.
 pub trait OutboxStation: Send + Sync + 'static {
-    /// Due rows as requests, each leased so no other worker sends it meanwhile.
-    fn take_due_deliveries(&self, limit: usize) -> CoreResult<Vec<DueDelivery>>;
-    /// Logs the attempt and schedules a retry or ends the delivery.
-    fn record_delivery(&self, d: &DueDelivery, outcome: &Outcome) -> CoreResult<Verdict>;
+    /// In ONE immediate transaction: records the outcomes of finished sends (each logged, retried
+    /// on the schedule or settled), then claims the rows `claim` names, oldest first, each leased for its webhook's timeout + slack so no other worker or process sends it
+    /// meanwhile. Rows of a disabled webhook are settled as skipped instead of claimed. The
+    /// claimed rows come back as requests (secrets read after the database lock is released).
+    fn settle_and_claim(
+        &self,
+        done: Vec<(DueDelivery, Outcome)>,
+        claim: Claim,
+    ) -> CoreResult<Round>;
     fn next_delivery_due(&self) -> CoreResult<Option<Timestamp>>;
     /// The request of a "Send test" for one webhook.
     fn prepare_test(&self, webhook_id: &str) -> CoreResult<(Webhook, delivery::Request)>;
@@ -149,70 +179,100 @@ where
         .map_err(|e| CoreError::internal(format!("The operation stopped unexpectedly: {e}")))?
 }
 
-/// Sends every delivery due now, concurrently, and records each outcome. Returns what happened.
-pub async fn deliver_due<S: OutboxStation>(
-    station: &Arc<S>,
-    deliverer: &Arc<Deliverer>,
-) -> CoreResult<DrainReport> {
-    let due = blocking(station, |s| s.take_due_deliveries(512)).await?;
-    let mut report = DrainReport::default();
-    if due.is_empty() {
-        return Ok(report);
-    }
-    let mut tasks = tokio::task::JoinSet::new();
-    for d in due {
+type Sends = tokio::task::JoinSet<(DueDelivery, Outcome)>;
+
+fn start_sends(tasks: &mut Sends, deliverer: &Arc<Deliverer>, claimed: Vec<DueDelivery>) {
+    for d in claimed {
         let deliverer = deliverer.clone();
         tasks.spawn(async move {
             let outcome = deliverer.send(&d.request).await;
             (d, outcome)
         });
     }
-    while let Some(joined) = tasks.join_next().await {
-        let Ok((d, outcome)) = joined else { continue };
+}
+
+/// Every send that has finished by now (at least `first`).
+fn finished(
+    tasks: &mut Sends,
+    first: Option<(DueDelivery, Outcome)>,
+) -> Vec<(DueDelivery, Outcome)> {
+    let mut done: Vec<_> = first.into_iter().collect();
+    while let Some(joined) = tasks.try_join_next() {
+        if let Ok(pair) = joined {
+            done.push(pair);
+        }
+    }
+    done
+}
+
+fn count(report: &mut DrainReport, verdicts: &[(String, Verdict)]) {
+    for (_, v) in verdicts {
         report.sent += 1;
-        let verdict = blocking(station, move |s| s.record_delivery(&d, &outcome)).await?;
-        match verdict {
+        match v {
             Verdict::Delivered => report.delivered += 1,
             Verdict::Retry => report.retrying += 1,
             Verdict::Final | Verdict::FinalAndDisable => report.failed += 1,
         }
     }
-    Ok(report)
 }
 
-/// The delivery worker: sends what is due, then sleeps until the next delivery is due (at most
-/// `idle_poll`) or until a change writes new deliveries. Runs until the task is dropped.
-pub async fn run_worker<S: OutboxStation>(
-    station: Arc<S>,
-    deliverer: Arc<Deliverer>,
-    idle_poll: Duration,
-) {
-    let signal = station.outbox_signal();
+/// Sends every delivery due now with at most `max_in_flight` requests in flight, recording each
+/// outcome as its request completes (the outcomes that finished together are written in one
+/// transaction, which also claims the next rows into the freed slots). A slow webhook holds one
+/// slot, never the others. Each row is attempted at most once per drain: a retry that falls due
+/// meanwhile waits for the next drain.
+pub async fn drain<S: OutboxStation>(
+    station: &Arc<S>,
+    deliverer: &Arc<Deliverer>,
+    max_in_flight: usize,
+) -> CoreResult<DrainReport> {
+    let max_in_flight = max_in_flight.max(1);
+    let cutoff = Some(station.now());
+    let mut report = DrainReport::default();
+    let mut tasks = Sends::new();
+    let mut done = Vec::new();
+    let mut attempted: Vec<String> = Vec::new();
     loop {
-        match deliver_due(&station, &deliverer).await {
-            Ok(report) if report.sent > 0 => {
-                tracing::debug!(?report, "outbox drained");
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(code = e.code.as_str(), "outbox worker: {}", e.message);
-                // A database problem: do not spin; try again a little later.
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
-        }
-        let wait = match blocking(&station, |s| s.next_delivery_due()).await {
-            Ok(Some(at)) => {
-                let ms = (at.as_millisecond() - station.now().as_millisecond()).max(0) as u64;
-                Duration::from_millis(ms).min(idle_poll)
-            }
-            _ => idle_poll,
+        // Not again in this drain: rows retried earlier, and those settled in this very round.
+        let mut except = attempted.clone();
+        except.extend(
+            done.iter()
+                .map(|(d, _): &(DueDelivery, Outcome)| d.row.id.clone()),
+        );
+        let claim = Claim {
+            cutoff,
+            limit: max_in_flight - tasks.len(),
+            except,
         };
-        tokio::select! {
-            _ = signal.notified() => {}
-            _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
+        let round = blocking(station, move |s| s.settle_and_claim(done, claim)).await?;
+        count(&mut report, &round.verdicts);
+        attempted.extend(
+            round
+                .verdicts
+                .iter()
+                .filter(|(_, v)| *v == Verdict::Retry)
+                .map(|(id, _)| id.clone()),
+        );
+        attempted.extend(round.held);
+        let claimed_none = round.claimed.is_empty();
+        start_sends(&mut tasks, deliverer, round.claimed);
+        if tasks.is_empty() && claimed_none {
+            return Ok(report);
         }
+        let first = match tasks.join_next().await {
+            Some(Ok(pair)) => Some(pair),
+            _ => None,
+        };
+        done = finished(&mut tasks, first);
     }
+}
+
+/// Sends every delivery due now, with the default bound on requests in flight.
+pub async fn deliver_due<S: OutboxStation>(
+    station: &Arc<S>,
+    deliverer: &Arc<Deliverer>,
+) -> CoreResult<DrainReport> {
+    drain(station, deliverer, DEFAULT_MAX_IN_FLIGHT).await
 }
 
 /// Sends everything due now, repeatedly, until nothing is due; never waits for later retries.
@@ -230,6 +290,70 @@ pub async fn drain_now<S: OutboxStation>(
         total.delivered += r.delivered;
         total.retrying += r.retrying;
         total.failed += r.failed;
+    }
+}
+
+/// The delivery worker: keeps up to [`DEFAULT_MAX_IN_FLIGHT`] requests in flight, records each
+/// outcome as it completes, claims new rows as soon as a change writes them (even while a slow
+/// webhook is still in flight), and otherwise sleeps until the next delivery is due (at most
+/// `idle_poll`). Runs until the task is dropped.
+pub async fn run_worker<S: OutboxStation>(
+    station: Arc<S>,
+    deliverer: Arc<Deliverer>,
+    idle_poll: Duration,
+) {
+    let signal = station.outbox_signal();
+    let mut tasks = Sends::new();
+    let mut done = Vec::new();
+    loop {
+        let claim = Claim {
+            cutoff: None,
+            limit: DEFAULT_MAX_IN_FLIGHT.saturating_sub(tasks.len()),
+            except: Vec::new(),
+        };
+        let batch = std::mem::take(&mut done);
+        match blocking(&station, move |s| s.settle_and_claim(batch, claim)).await {
+            Ok(round) => {
+                if !round.verdicts.is_empty() {
+                    tracing::debug!(recorded = round.verdicts.len(), "outbox outcomes recorded");
+                }
+                let claimed_some = !round.claimed.is_empty();
+                start_sends(&mut tasks, &deliverer, round.claimed);
+                if claimed_some && tasks.len() < DEFAULT_MAX_IN_FLIGHT {
+                    // More may be due at once; claim again before waiting.
+                    continue;
+                }
+            }
+            Err(e) => {
+                // A database problem: do not spin. Outcomes not recorded are sent again when
+                // their lease ends (at-least-once).
+                tracing::error!(code = e.code.as_str(), "outbox worker: {}", e.message);
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        }
+        let wait = match blocking(&station, |s| s.next_delivery_due()).await {
+            Ok(Some(at)) => {
+                let ms = (at.as_millisecond() - station.now().as_millisecond()).max(0) as u64;
+                Duration::from_millis(ms).min(idle_poll)
+            }
+            _ => idle_poll,
+        };
+        let wait = wait.max(Duration::from_millis(50));
+        if tasks.is_empty() {
+            tokio::select! {
+                _ = signal.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        } else {
+            tokio::select! {
+                joined = tasks.join_next() => {
+                    done = finished(&mut tasks, joined.and_then(Result::ok));
+                }
+                _ = signal.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
     }
 }
 

@@ -87,7 +87,7 @@ async fn each_event_action_arrives_exactly_as_configured() {
                 value: String::new(),
                 secret: true,
                 secret_value: SecretChange::Set {
-                    value: format!("key-{sub:?}"),
+                    value: format!("key-{sub:?}").into(),
                 },
             },
         ];

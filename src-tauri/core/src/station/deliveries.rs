@@ -70,10 +70,7 @@ impl Station {
             _ => self.secrets.get(&auth_key(&w.id))?,
         };
         let signing = match w.signing {
-            true => self
-                .secrets
-                .get(&signing_key(&w.id))?
-                .map(|s| (msg_id.to_string(), s)),
+            true => self.secrets.get(&signing_key(&w.id))?,
             false => None,
         };
         Ok(delivery::Request {
@@ -87,125 +84,107 @@ impl Station {
             auth_secret,
             body,
             timeout: Duration::from_secs(u64::from(w.timeout_secs)),
-            signing,
+            message_id: msg_id.to_string(),
             timestamp_secs: self.now().as_second(),
+            signing,
         })
     }
 
-    /// Due outbox rows as ready requests, each leased so no other worker sends it meanwhile.
-    pub fn take_due_deliveries(&self, limit: usize) -> CoreResult<Vec<DueDelivery>> {
-        let now = self.now();
-        let rows = {
-            let store = self.store();
-            outbox_q::due(store.conn(), now, limit)?
-                .into_iter()
-                .filter_map(|row| match webhooks::get(store.conn(), &row.webhook_id) {
-                    Ok(Some(w)) => Some(Ok((row, w))),
-                    Ok(None) => None,
-                    Err(e) => Some(Err(e)),
-                })
-                .collect::<CoreResult<Vec<_>>>()?
-        };
-        let mut due = Vec::new();
-        for (row, webhook) in rows {
-            let request =
-                match self.build_request(&webhook, &row.id, row.payload.clone().into_bytes()) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        // A locked keyring: log it as this delivery's attempt and retry on the
-                        // schedule, instead of failing every other delivery with it.
-                        let outcome = Self::failed_outcome(
-                            ErrorClass::Other,
-                            format!("Not sent: {}", e.message),
-                        );
-                        self.record_attempt(&row, &webhook, &outcome)?;
-                        continue;
-                    }
-                };
-            let lease_until = outbox::add(now, request.timeout + LEASE_SLACK);
-            outbox_q::lease(self.store().conn(), &row.id, lease_until)?;
-            due.push(DueDelivery {
-                row,
-                webhook,
-                request,
-            });
-        }
-        Ok(due)
-    }
-
-    /// Records the outcome of one outbox delivery: logs the attempt, schedules a retry or settles it.
-    pub fn record_delivery(&self, d: &DueDelivery, outcome: &Outcome) -> CoreResult<Verdict> {
-        self.record_attempt(&d.row, &d.webhook, outcome)
-    }
-
-    fn record_attempt(
+    /// One round of the outbox (see [`outbox::OutboxStation::settle_and_claim`]): the outcomes
+    /// of finished sends and the next claim share one immediate transaction, so every outcome is
+    /// durable before the next claim and a busy drain costs one commit per round, not per row.
+    pub fn settle_and_claim(
         &self,
-        row: &outbox_q::OutboxRow,
-        webhook: &Webhook,
-        outcome: &Outcome,
-    ) -> CoreResult<Verdict> {
+        done: Vec<(DueDelivery, Outcome)>,
+        claim: outbox::Claim,
+    ) -> CoreResult<outbox::Round> {
         let now = self.now();
-        let attempts = row.attempts + 1;
         let policy = self.retry_policy()?;
-        let mut verdict = delivery::verdict(outcome);
-        let mut next = None;
-        if verdict == Verdict::Retry {
-            match policy.next_delay(attempts, outcome.retry_after) {
-                Some(delay) => next = Some(outbox::add(now, delay)),
-                None => verdict = Verdict::Final,
+        let mut round = outbox::Round::default();
+        let mut failures = Vec::new();
+        let mut claimed = Vec::new();
+        {
+            let mut store = self.store();
+            let tx = store
+                .conn_mut()
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            for (d, outcome) in &done {
+                let verdict = settle(&tx, &policy, &d.row, &d.webhook, outcome, now)?;
+                if matches!(verdict, Verdict::Final | Verdict::FinalAndDisable) {
+                    failures.push((d.webhook.clone(), d.row.attempts + 1, outcome.clone()));
+                }
+                round.verdicts.push((d.row.id.clone(), verdict));
+            }
+            if claim.limit > 0 {
+                let rows = outbox_q::claim(
+                    &tx,
+                    claim.cutoff.unwrap_or(now),
+                    now,
+                    LEASE_SLACK.as_millis() as i64,
+                    claim.limit,
+                    &claim.except,
+                )?;
+                let mut hooks: std::collections::HashMap<String, Option<Webhook>> =
+                    std::collections::HashMap::new();
+                for row in rows {
+                    let hook = match hooks.get(&row.webhook_id) {
+                        Some(h) => h.clone(),
+                        None => {
+                            let h = webhooks::get(&tx, &row.webhook_id)?;
+                            hooks.insert(row.webhook_id.clone(), h.clone());
+                            h
+                        }
+                    };
+                    let Some(webhook) = hook else { continue };
+                    if webhook.enabled {
+                        claimed.push((row, webhook));
+                    } else {
+                        skip_disabled(&tx, &row, &webhook, now)?;
+                    }
+                }
+            }
+            tx.commit()?;
+        }
+        for (webhook, attempts, outcome) in failures {
+            self.announce_failure(&webhook, attempts, &outcome);
+        }
+        for d in done.iter() {
+            trace_outcome(d);
+        }
+        // Secrets are read with the database lock released (a keyring prompt may wait).
+        for (row, webhook) in claimed {
+            match self.build_request(&webhook, &row.id, row.payload.clone().into_bytes()) {
+                Ok(request) => round.claimed.push(DueDelivery {
+                    row,
+                    webhook,
+                    request,
+                }),
+                Err(e) => {
+                    // A locked keyring: log it as this delivery's attempt and retry on the
+                    // schedule, instead of failing every other delivery with it.
+                    let outcome =
+                        Self::failed_outcome(ErrorClass::Other, format!("Not sent: {}", e.message));
+                    let mut store = self.store();
+                    let tx = store.conn_mut().transaction()?;
+                    settle(&tx, &policy, &row, &webhook, &outcome, now)?;
+                    tx.commit()?;
+                    round.held.push(row.id);
+                }
             }
         }
-        let (state, result) = match verdict {
-            Verdict::Delivered => ("delivered", "delivered"),
-            Verdict::Retry => ("pending", "retrying"),
-            Verdict::Final | Verdict::FinalAndDisable => ("failed", "failed"),
-        };
-        let mut store = self.store();
-        let tx = store.conn_mut().transaction()?;
-        outbox_q::record(
-            &tx,
-            &row.id,
-            state,
-            attempts,
-            next,
-            outcome.error.as_deref(),
-            now,
-        )?;
-        let entry =
-            outbox::attempt_entry(webhook, Some(&row.id), attempts, outcome, result, next, now);
-        delivery_attempts::insert(&tx, &entry)?;
-        if verdict == Verdict::FinalAndDisable {
-            webhooks::disable(
-                &tx,
-                &webhook.id,
-                "The receiver answered 410 Gone; the station disabled this webhook.",
-                now,
-            )?;
-        }
-        tx.commit()?;
-        if matches!(verdict, Verdict::Final | Verdict::FinalAndDisable) {
-            self.announce(
-                format!("Webhook delivery failed — {}", webhook.name),
-                format!(
-                    "{} to {} failed after {attempts} attempt(s): {}",
-                    webhook.action.label(),
-                    webhook.url,
-                    outcome.error.as_deref().unwrap_or("unknown error")
-                ),
-            );
-        }
-        match verdict {
-            Verdict::Delivered => {
-                tracing::info!(delivery = %row.id, webhook = %webhook.name, attempt = attempts, "webhook delivered")
-            }
-            Verdict::Retry => {
-                tracing::warn!(delivery = %row.id, webhook = %webhook.name, attempt = attempts, error = outcome.error.as_deref().unwrap_or(""), "webhook failed; will retry")
-            }
-            _ => {
-                tracing::error!(delivery = %row.id, webhook = %webhook.name, attempt = attempts, error = outcome.error.as_deref().unwrap_or(""), "webhook delivery failed for good")
-            }
-        }
-        Ok(verdict)
+        Ok(round)
+    }
+
+    fn announce_failure(&self, webhook: &Webhook, attempts: u32, outcome: &Outcome) {
+        self.announce(
+            format!("Webhook delivery failed — {}", webhook.name),
+            format!(
+                "{} to {} failed after {attempts} attempt(s): {}",
+                webhook.action.label(),
+                webhook.url,
+                outcome.error.as_deref().unwrap_or("unknown error")
+            ),
+        );
     }
 
     /// A webhook and its request with a sample payload, for "Send test".
@@ -359,12 +338,106 @@ impl Station {
     }
 }
 
-impl outbox::OutboxStation for Station {
-    fn take_due_deliveries(&self, limit: usize) -> CoreResult<Vec<DueDelivery>> {
-        Station::take_due_deliveries(self, limit)
+/// Records one finished attempt of a claimed row inside the round's transaction: logs it, and
+/// schedules a retry or settles the row. A row whose lease ran out and that another worker took over is left as it is
+/// (the attempt is still logged: it was sent).
+fn settle(
+    tx: &rusqlite::Connection,
+    policy: &RetryPolicy,
+    row: &outbox_q::OutboxRow,
+    webhook: &Webhook,
+    outcome: &Outcome,
+    now: jiff::Timestamp,
+) -> CoreResult<Verdict> {
+    let attempts = row.attempts + 1;
+    let mut verdict = delivery::verdict(outcome);
+    let mut next = None;
+    if verdict == Verdict::Retry {
+        match policy.next_delay(attempts, outcome.retry_after) {
+            Some(delay) => next = Some(outbox::add(now, delay)),
+            None => verdict = Verdict::Final,
+        }
     }
-    fn record_delivery(&self, d: &DueDelivery, outcome: &Outcome) -> CoreResult<Verdict> {
-        Station::record_delivery(self, d, outcome)
+    let (state, result) = match verdict {
+        Verdict::Delivered => ("delivered", "delivered"),
+        Verdict::Retry => ("pending", "retrying"),
+        Verdict::Final | Verdict::FinalAndDisable => ("failed", "failed"),
+    };
+    outbox_q::record_claimed(
+        tx,
+        &row.id,
+        row.attempts,
+        attempts,
+        state,
+        next,
+        outcome.error.as_deref(),
+        now,
+    )?;
+    let entry = outbox::attempt_entry(webhook, Some(&row.id), attempts, outcome, result, next, now);
+    delivery_attempts::insert(tx, &entry)?;
+    if verdict == Verdict::FinalAndDisable {
+        webhooks::disable(
+            tx,
+            &webhook.id,
+            "The receiver answered 410 Gone; the station disabled this webhook.",
+            now,
+        )?;
+    }
+    Ok(verdict)
+}
+
+pub const SKIPPED_DISABLED: &str = "Skipped — webhook disabled";
+
+/// A due row of a disabled webhook (disabled by staff, or by a 410) is not sent: it is settled as
+/// skipped and logged; "Resend" stays available for it.
+fn skip_disabled(
+    tx: &rusqlite::Connection,
+    row: &outbox_q::OutboxRow,
+    webhook: &Webhook,
+    now: jiff::Timestamp,
+) -> CoreResult<()> {
+    outbox_q::record_claimed(
+        tx,
+        &row.id,
+        row.attempts,
+        row.attempts,
+        "skipped",
+        None,
+        Some(SKIPPED_DISABLED),
+        now,
+    )?;
+    let outcome = Station::failed_outcome(ErrorClass::Config, SKIPPED_DISABLED.to_string());
+    let entry = outbox::attempt_entry(
+        webhook,
+        Some(&row.id),
+        row.attempts,
+        &outcome,
+        "skipped",
+        None,
+        now,
+    );
+    delivery_attempts::insert(tx, &entry)?;
+    tracing::info!(delivery = %row.id, webhook = %webhook.name, "webhook disabled; delivery skipped");
+    Ok(())
+}
+
+fn trace_outcome(d: &(DueDelivery, Outcome)) {
+    let (d, outcome) = d;
+    let attempt = d.row.attempts + 1;
+    if outcome.success() {
+        tracing::debug!(delivery = %d.row.id, webhook = %d.webhook.name, attempt, "webhook delivered");
+    } else {
+        tracing::warn!(delivery = %d.row.id, webhook = %d.webhook.name, attempt, error = outcome.error.as_deref().unwrap_or(""), "webhook attempt failed");
+    }
+}
+
+impl outbox::OutboxStation for Station {
+    fn settle_and_claim(
+        &self,
+        done: Vec<(DueDelivery, Outcome)>,
+        claim: outbox::Claim,
+    ) -> CoreResult<outbox::Round> {
+        Station::settle_and_claim(self, done, claim)
     }
     fn next_delivery_due(&self) -> CoreResult<Option<jiff::Timestamp>> {
         Station::next_delivery_due(self)

@@ -30,16 +30,16 @@ fn read(r: &Row<'_>) -> rusqlite::Result<DeliveryAttempt> {
 }
 
 pub fn insert(conn: &Connection, a: &DeliveryAttempt) -> CoreResult<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO delivery_attempts (outbox_id, webhook_id, webhook_name, action, verb, url, attempt,
              attempted_at, duration_ms, status, error_class, error, response_excerpt, outcome, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
+    )?
+    .execute(params![
             a.outbox_id, a.webhook_id, a.webhook_name, a.action, a.verb, a.url, a.attempt,
             to_ms(a.attempted_at), a.duration_ms, a.status, a.error_class.map(|c| c.as_str()), a.error,
             a.response_excerpt, a.outcome, a.next_attempt_at.map(to_ms)
-        ],
-    )?;
+        ])?;
     Ok(())
 }
 
@@ -59,4 +59,38 @@ pub fn list(
     )?;
     let rows = stmt.query_map(params![outcome, webhook_id, limit as i64], read)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One page of the log, newest first: like `list`, but only attempts older than `before` (an
+/// attempt id) when given. The last attempt's id is the cursor of the next page.
+pub fn list_before(
+    conn: &Connection,
+    outcome: Option<&str>,
+    webhook_id: Option<&str>,
+    limit: usize,
+    before: Option<i64>,
+) -> CoreResult<Vec<DeliveryAttempt>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, outbox_id, webhook_id, webhook_name, action, verb, url, attempt, attempted_at,
+                duration_ms, status, error_class, error, response_excerpt, outcome, next_attempt_at
+         FROM delivery_attempts
+         WHERE (?1 IS NULL OR outcome = ?1) AND (?2 IS NULL OR webhook_id = ?2)
+           AND (?4 IS NULL OR id < ?4)
+         ORDER BY id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![outcome, webhook_id, limit as i64, before], read)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes at most `batch` attempts made before `cutoff`; returns how many went.
+pub fn prune_older_than(
+    conn: &Connection,
+    cutoff: jiff::Timestamp,
+    batch: usize,
+) -> CoreResult<usize> {
+    Ok(conn.execute(
+        "DELETE FROM delivery_attempts WHERE id IN
+             (SELECT id FROM delivery_attempts WHERE attempted_at < ?1 ORDER BY attempted_at LIMIT ?2)",
+        params![to_ms(cutoff), batch as i64],
+    )?)
 }

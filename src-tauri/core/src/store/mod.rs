@@ -40,6 +40,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_safety_core",
         include_str!("../../migrations/0004_safety_core.sql"),
     ),
+    (
+        "0005_outbox_claims",
+        include_str!("../../migrations/0005_outbox_claims.sql"),
+    ),
 ];
 
 pub fn schema_version() -> i64 {

@@ -74,14 +74,38 @@ pub fn get(conn: &Connection, id: &str) -> CoreResult<Option<OutboxRow>> {
         .optional()?)
 }
 
-/// Pending deliveries due at `now`, oldest first.
-pub fn due(conn: &Connection, now: Timestamp, limit: usize) -> CoreResult<Vec<OutboxRow>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
-         ORDER BY next_attempt_at, id LIMIT ?2"
+/// Claims up to `limit` pending deliveries due at `cutoff`, oldest first, in ONE statement: each
+/// claimed row's `next_attempt_at` moves to the end of its lease (`now` + its webhook's timeout +
+/// `slack_ms`), so no other worker or process claims it meanwhile; a row whose lease ran out (its
+/// sender died) is due again: at-least-once. Run it inside an immediate transaction.
+pub fn claim(
+    conn: &Connection,
+    cutoff: Timestamp,
+    now: Timestamp,
+    slack_ms: i64,
+    limit: usize,
+    except: &[String],
+) -> CoreResult<Vec<OutboxRow>> {
+    let except = if except.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(except).unwrap_or_default()
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "UPDATE outbox SET next_attempt_at = ?2 + ?3
+             + 1000 * coalesce((SELECT timeout_secs FROM webhooks w WHERE w.id = outbox.webhook_id), 120)
+         WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
+                        AND (?5 = '' OR id NOT IN (SELECT value FROM json_each(?5)))
+                      ORDER BY next_attempt_at LIMIT ?4)
+         RETURNING {COLUMNS}"
     ))?;
-    let rows = stmt.query_map(params![to_ms(now), limit as i64], read)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let rows = stmt.query_map(
+        params![to_ms(cutoff), to_ms(now), slack_ms, limit as i64, except],
+        read,
+    )?;
+    let mut rows: Vec<OutboxRow> = rows.collect::<Result<_, _>>()?;
+    rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(rows)
 }
 
 /// When the next pending delivery is due, if any.
@@ -94,16 +118,37 @@ pub fn next_due(conn: &Connection) -> CoreResult<Option<Timestamp>> {
     Ok(ms.map(from_ms))
 }
 
-/// Pushes the next attempt out while a send is in flight, so a second worker does not pick it up;
-/// if the process dies mid-send, the delivery becomes due again when the lease ends.
-pub fn lease(conn: &Connection, id: &str, until: Timestamp) -> CoreResult<()> {
-    conn.execute(
-        "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND state = 'pending'",
-        params![id, to_ms(until)],
+/// Records the outcome of a claimed attempt. Returns false (and changes nothing) when the row is
+/// no longer the one this worker claimed: its lease ran out and another worker took it over.
+#[allow(clippy::too_many_arguments)]
+pub fn record_claimed(
+    conn: &Connection,
+    id: &str,
+    claimed_attempts: u32,
+    attempts: u32,
+    state: &str,
+    next_attempt_at: Option<Timestamp>,
+    last_error: Option<&str>,
+    now: Timestamp,
+) -> CoreResult<bool> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE outbox SET state = ?2, attempts = ?7, next_attempt_at = ?4, last_error = ?5,
+                           updated_at = ?6
+         WHERE id = ?1 AND state = 'pending' AND attempts = ?3",
     )?;
-    Ok(())
+    let n = stmt.execute(params![
+        id,
+        state,
+        claimed_attempts,
+        next_attempt_at.map(to_ms),
+        last_error,
+        to_ms(now),
+        attempts
+    ])?;
+    Ok(n == 1)
 }
 
+/// Settles a delivery after a one-off send ("Resend").
 pub fn record(
     conn: &Connection,
     id: &str,
