@@ -426,24 +426,94 @@ fn doctor_says_when_the_keyring_is_unavailable() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// A private D-Bus session bus with nothing on it and no service files, so nothing can be
+/// started on demand: a notification server on the desktop the tests run on is not on it.
+struct EmptyBus {
+    daemon: std::process::Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl EmptyBus {
+    fn start() -> EmptyBus {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={}</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let mut daemon = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon");
+        let mut address = String::new();
+        std::io::BufReader::new(daemon.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        EmptyBus {
+            daemon,
+            address: address.trim().to_string(),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for EmptyBus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
 #[test]
 fn doctor_checks_each_part_on_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let out = app(dir.path()).arg("doctor").output().unwrap();
+    // On a bus of its own without a notification server, whatever the desktop has.
+    let bus = EmptyBus::start();
+    let out = app(dir.path())
+        .arg("doctor")
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("database: ok ("), "{text}");
-    // The test session has an unlocked gnome-keyring but no notification server.
-    assert_eq!(
-        lines[1],
-        "keyring: ok (Secret Service; stored, read back and removed a probe entry)"
-    );
+    assert!(lines[1].starts_with("keyring: "), "{text}");
     assert!(
         lines[2].starts_with("notifications: FAILED no notification server"),
         "{text}"
     );
     assert_eq!(out.status.code(), Some(1), "a failed part fails the check");
+    drop(bus);
+
+    // On the test session's bus: its unlocked gnome-keyring.
+    let out = app(dir.path()).arg("doctor").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().nth(1),
+        Some("keyring: ok (Secret Service; stored, read back and removed a probe entry)"),
+        "{text}"
+    );
 
     std::fs::write(
         dir.path().join("station.sqlite3"),
@@ -455,5 +525,192 @@ fn doctor_checks_each_part_on_one_line() {
     assert!(
         text.starts_with("database: FAILED (DATABASE_CORRUPT)"),
         "{text}"
+    );
+}
+
+/// Runs `account ARGS` with `stdin` piped in (as a script would).
+fn account_cmd(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = app(data_dir)
+        .arg("account")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A station provisioned by script: accounts are added, listed, deactivated and given new
+/// passwords from the command line, under the same rules as the Accounts screen; the password
+/// comes from standard input and the core signs in with it.
+#[test]
+fn accounts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = account_cmd(
+        d,
+        &["add", "root", "--name", "Rita Root", "--role", "admin"],
+        "root-password\n",
+    );
+    assert_eq!(
+        stdout(&out).trim(),
+        "created root (Rita Root, administrator)"
+    );
+    let out = account_cmd(
+        d,
+        &["add", "uma", "--name", "Uma User", "--role", "user"],
+        "uma-password-1\r\n",
+    );
+    stdout(&out);
+
+    // The same rules as the window: password length, username characters, duplicates.
+    for (args, input, says) in [
+        (
+            ["add", "vic", "--name", "Vic", "--role", "user"],
+            "short\n",
+            "at least 8 characters",
+        ),
+        (
+            ["add", "v ic", "--name", "Vic", "--role", "user"],
+            "long-enough-1\n",
+            "contains ' '",
+        ),
+        (
+            ["add", "uma", "--name", "Uma 2", "--role", "staff"],
+            "long-enough-1\n",
+            "",
+        ),
+        (
+            ["add", "vic", "--name", "Vic", "--role", "staff"],
+            "",
+            "no password on standard input",
+        ),
+    ] {
+        let out = account_cmd(d, &args, input);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("interlock-station: ") && stderr(&out).contains(says),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // An unknown role is a usage error.
+    let out = account_cmd(d, &["add", "vic", "--name", "V", "--role", "boss"], "x\n");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("use user, staff or admin"));
+
+    // A password on the command line is impossible: there is no such option.
+    for args in [
+        &[
+            "add",
+            "eve",
+            "--name",
+            "Eve",
+            "--role",
+            "admin",
+            "--password",
+            "eve-password",
+        ][..],
+        &[
+            "add",
+            "eve",
+            "eve-password",
+            "--name",
+            "Eve",
+            "--role",
+            "admin",
+        ][..],
+        &["reset-password", "uma", "--password", "new-password-9"][..],
+        &["reset-password", "uma", "new-password-9"][..],
+    ] {
+        let out = account_cmd(d, args, "");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("unexpected argument"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    let list = stdout(&account_cmd(d, &["list"], ""));
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(lines.iter().any(|l| l.starts_with("root ")
+        && l.contains("administrator")
+        && l.contains("active")
+        && l.ends_with("Rita Root")));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("uma ") && l.contains("instrument user")));
+    let json: Value =
+        serde_json::from_str(&stdout(&account_cmd(d, &["list", "--json"], ""))).unwrap();
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"root") && names.contains(&"uma"));
+    assert!(!list.contains("password") && !json.to_string().contains("hash"));
+
+    // The core signs in with the passwords given on standard input.
+    let s = open(d, Arc::new(MemoryStore::default()));
+    assert_eq!(
+        s.sign_in("uma", "uma-password-1").unwrap().account.role,
+        Role::InstrumentUser
+    );
+    assert_eq!(
+        s.sign_in("root", "root-password").unwrap().account.role,
+        Role::Administrator
+    );
+
+    // The last active administrator cannot be deactivated, from here either.
+    let out = account_cmd(d, &["deactivate", "root"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("last active administrator"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(s.sign_in("root", "root-password").is_ok());
+    let out = account_cmd(d, &["deactivate", "nobody"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no account with the username 'nobody'"));
+
+    // A new password replaces the old one.
+    stdout(&account_cmd(
+        d,
+        &["reset-password", "uma"],
+        "uma-password-2\n",
+    ));
+    assert_eq!(
+        s.sign_in("uma", "uma-password-1").unwrap_err().code,
+        interlock_core::ErrorCode::SignInFailed
+    );
+    assert!(s.sign_in("uma", "uma-password-2").is_ok());
+
+    // Deactivated: listed as inactive, and sign-in is refused.
+    assert_eq!(
+        stdout(&account_cmd(d, &["deactivate", "uma"], "")).trim(),
+        "deactivated uma"
+    );
+    assert!(stdout(&account_cmd(d, &["list"], ""))
+        .lines()
+        .any(|l| l.starts_with("uma ") && l.contains("inactive")));
+    assert_eq!(
+        s.sign_in("uma", "uma-password-2").unwrap_err().code,
+        interlock_core::ErrorCode::AccountInactive
     );
 }
