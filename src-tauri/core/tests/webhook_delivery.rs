@@ -370,15 +370,30 @@ async fn failures_are_retried_until_success_and_each_attempt_is_logged() {
         Some("HTTP 500 Internal Server Error")
     );
     assert_eq!(log[2].response_excerpt, "db down");
-    // The message id is stable across retries.
-    let ids: Vec<String> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| received_json(r)["event_id"].as_str().unwrap().to_string())
-        .collect();
+    // The message id is stable across retries: the same `webhook-id` header on all three
+    // attempts (unsigned: no signature, but the id and timestamp are there).
+    let reqs = server.received_requests().await.unwrap();
+    let ids: Vec<&str> = reqs.iter().map(|r| header_of(r, "webhook-id")).collect();
     assert_eq!(ids.len(), 3);
+    assert!(ids[0].starts_with("msg_"), "{ids:?}");
+    assert_eq!(ids, vec![ids[0]; 3], "the same webhook-id on every retry");
+    let outbox_id = log[0].outbox_id.as_deref().unwrap();
+    assert_eq!(ids[0], outbox_id, "the id is the outbox row's");
+    for r in &reqs {
+        assert_eq!(
+            header_of(r, "webhook-timestamp").parse::<i64>().unwrap(),
+            t("2026-11-30T08:00:00Z").as_second()
+        );
+        assert!(r.headers.get("webhook-signature").is_none(), "not signed");
+    }
+}
+
+fn header_of<'a>(r: &'a wiremock::Request, name: &str) -> &'a str {
+    r.headers
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -718,8 +733,199 @@ async fn send_test_and_resend() {
     let (a, b) = (&reqs[reqs.len() - 2], &reqs[reqs.len() - 1]);
     assert_eq!(a.body, b.body, "the same payload is sent again");
     assert_eq!(
+        header_of(a, "webhook-id"),
+        header_of(b, "webhook-id"),
+        "a resend keeps the webhook-id"
+    );
+    assert_eq!(
+        Some(header_of(b, "webhook-id")),
+        failed.outbox_id.as_deref()
+    );
+    // A test send carries an id of its own.
+    assert!(header_of(&reqs[0], "webhook-id").starts_with("msg_test_"));
+    assert_eq!(
         drain(&f, &d).await.sent,
         0,
         "a resend is once, not a new retry series"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queued_deliveries_of_a_disabled_webhook_are_skipped_not_sent() {
+    let server = ok_server().await;
+    let f = Fixture::new();
+    let user = f.account("uma", Role::InstrumentUser);
+    let svc = f.service("Microscope", &[]);
+    let create = action(ActionType::Event, ActionSubtype::Create);
+    let input = hook("paused", create, &server.uri());
+    let w = f.station.save_webhook(None, input.clone()).unwrap().webhook;
+    f.event(&svc, &user, "2026-11-30T09:00:00Z", "2026-11-30T10:00:00Z");
+    f.event(&svc, &user, "2026-11-30T11:00:00Z", "2026-11-30T12:00:00Z");
+    // Staff disable it while both deliveries are queued.
+    f.station
+        .save_webhook(
+            Some(&w.id),
+            WebhookInput {
+                enabled: false,
+                ..input
+            },
+        )
+        .unwrap();
+    let report = drain(&f, &deliverer()).await;
+    assert_eq!(report.sent, 0, "{report:?}");
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing sent"
+    );
+    let log = f.station.list_deliveries(None, None, 10).unwrap();
+    assert_eq!(log.len(), 2, "{log:?}");
+    for a in &log {
+        assert_eq!(a.outcome, "skipped");
+        assert_eq!(a.error.as_deref(), Some("Skipped — webhook disabled"));
+        assert_eq!(a.next_attempt_at, None);
+    }
+    assert_eq!(
+        drain(&f, &deliverer()).await.sent,
+        0,
+        "settled, not retried"
+    );
+    // Resend stays available: it sends the skipped delivery with its own webhook-id.
+    let resent = outbox::resend(&f.station, &deliverer(), &log[0].id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (resent.outcome.as_str(), resent.status),
+        ("delivered", Some(200))
+    );
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        Some(header_of(&reqs[0], "webhook-id")),
+        log[0].outbox_id.as_deref()
+    );
+}
+
+/// A receiver on 127.0.0.1 that answers `/slow` only when released and everything else at once,
+/// and counts the requests it got by path.
+async fn slow_and_fast_server() -> (
+    String,
+    Arc<tokio::sync::Notify>,
+    Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let fast = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (rel, n) = (release.clone(), fast.clone());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut s, _)) = listener.accept().await {
+            let (rel, n) = (rel.clone(), n.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16384];
+                let mut got = Vec::new();
+                loop {
+                    let k = match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => k,
+                    };
+                    got.extend_from_slice(&buf[..k]);
+                    let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&got[..end]).to_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if got.len() < end + 4 + len {
+                        continue;
+                    }
+                    got.drain(..end + 4 + len);
+                    if head.contains(" /slow ") {
+                        rel.notified().await;
+                    } else {
+                        n.fetch_add(1, Ordering::SeqCst);
+                    }
+                    if s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, release, fast)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_webhook_never_holds_back_the_others() {
+    let (url, release, fast) = slow_and_fast_server().await;
+    let f = Fixture::new();
+    let user = f.account("uma", Role::InstrumentUser);
+    let svc = f.service("Microscope", &[]);
+    let create = action(ActionType::Event, ActionSubtype::Create);
+    let mut slow = hook("slow", create, &format!("{url}/slow"));
+    slow.timeout_secs = 120;
+    f.station.save_webhook(None, slow).unwrap();
+    f.event(&svc, &user, "2026-11-30T07:00:00Z", "2026-11-30T07:30:00Z");
+    // The app's worker picks up the slow delivery first...
+    let worker = tokio::spawn(outbox::run_worker(
+        f.station.clone(),
+        deliverer(),
+        std::time::Duration::from_secs(60),
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while outbox_pending_leased(&f) == 0 {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // ...then 100 fast webhooks of another action fire (more than the in-flight bound would
+    // hold if they queued behind it): all of them arrive while the slow one is still in flight.
+    let update = action(ActionType::Event, ActionSubtype::Update);
+    for i in 0..100 {
+        f.station
+            .save_webhook(
+                None,
+                hook(&format!("fast {i}"), update, &format!("{url}/fast")),
+            )
+            .unwrap();
+    }
+    let e = f.event(&svc, &user, "2026-11-30T09:00:00Z", "2026-11-30T10:00:00Z");
+    f.station
+        .update_event(
+            &e.id,
+            f.event_input(&svc, &user, "2026-11-30T09:00:00Z", "2026-11-30T10:30:00Z"),
+        )
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while fast.load(Ordering::SeqCst) < 100 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} fast deliveries arrived",
+            fast.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let log = f.station.list_deliveries(None, None, 200).unwrap();
+    assert_eq!(log.iter().filter(|a| a.outcome == "delivered").count(), 100);
+    assert!(
+        log.iter().all(|a| a.webhook_name != "slow"),
+        "the slow one is still in flight"
+    );
+    release.notify_one();
+    worker.abort();
+}
+
+fn outbox_pending_leased(f: &Fixture) -> i64 {
+    let c = rusqlite::Connection::open(f.station.database_path()).unwrap();
+    c.query_row(
+        "SELECT count(*) FROM outbox WHERE state = 'pending' AND next_attempt_at > ?1",
+        [f.station.now().as_millisecond()],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
