@@ -169,6 +169,9 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
                 "imported {} services and {} webhooks",
                 report.services, report.webhooks
             );
+            for w in &report.warnings {
+                println!("warning: {w}");
+            }
             if report.missing_secrets.is_empty() {
                 println!("every secret is present in this station's keyring");
             } else {
@@ -234,7 +237,7 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
                         a.attempt,
                         a.action,
                         a.verb,
-                        a.url,
+                        interlock_core::webhook::mask_url(&a.url),
                         a.duration_ms,
                         a.webhook_name,
                         result

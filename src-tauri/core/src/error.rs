@@ -78,10 +78,11 @@ pub struct CoreError {
 pub type CoreResult<T> = Result<T, CoreError>;
 
 impl CoreError {
+    /// A URL in the message has its credential-looking query values masked (`?token=***`).
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
-            message: message.into(),
+            message: crate::webhook::mask_urls_in(&message.into()),
         }
     }
     pub fn validation(message: impl Into<String>) -> Self {

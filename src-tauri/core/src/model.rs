@@ -198,6 +198,17 @@ pub struct StationOverview {
     pub instruments: Vec<StationInstrument>,
 }
 
+fn masked_urls<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::webhook::mask_urls_in(text))
+}
+
+fn masked_urls_opt<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(t) => s.serialize_some(&crate::webhook::mask_urls_in(t)),
+        None => s.serialize_none(),
+    }
+}
+
 /// One logged webhook request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct DeliveryAttempt {
@@ -208,6 +219,8 @@ pub struct DeliveryAttempt {
     /// "event/create"
     pub action: String,
     pub verb: String,
+    /// Shown with credential-looking query values as `***`.
+    #[serde(serialize_with = "masked_urls")]
     pub url: String,
     pub attempt: u32,
     #[specta(type = String)]
@@ -215,7 +228,9 @@ pub struct DeliveryAttempt {
     pub duration_ms: u32,
     pub status: Option<u16>,
     pub error_class: Option<crate::delivery::ErrorClass>,
+    #[serde(serialize_with = "masked_urls_opt")]
     pub error: Option<String>,
+    #[serde(serialize_with = "masked_urls")]
     pub response_excerpt: String,
     /// delivered, retrying, failed, or test
     pub outcome: String,

@@ -111,9 +111,14 @@ impl Station {
         *lock(&self.notifier) = Some(notifier);
     }
 
-    /// Announces a failure on the desktop, without waiting for it.
+    /// Announces a failure on the desktop, without waiting for it. A URL in the text has its
+    /// credential-looking query values masked (`?token=***`).
     pub(crate) fn announce(&self, summary: String, body: String) {
         if let Some(n) = lock(&self.notifier).clone() {
+            let (summary, body) = (
+                crate::webhook::mask_urls_in(&summary),
+                crate::webhook::mask_urls_in(&body),
+            );
             crate::notifier::notify_in_background(n, summary, body);
         }
     }
