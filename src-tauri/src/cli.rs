@@ -39,6 +39,16 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Only attempts older than this one: the id the previous page ended with.
+        #[arg(long)]
+        before: Option<String>,
+    },
+    /// Delete history older than the retention setting (default 400 days): settled outbox
+    /// deliveries, delivery attempts and interlock audit entries. The app does this daily.
+    Prune {
+        /// First set how many days of history to keep (30–3650).
+        #[arg(long, value_name = "DAYS")]
+        keep_days: Option<u32>,
     },
     /// Add, list or deactivate accounts, or reset a password. Passwords are read from standard
     /// input (one line) or, on a terminal, a prompt; never from the command line.
@@ -209,10 +219,15 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
             limit,
             outcome,
             json,
+            before,
         } => {
-            let list = station
-                .list_deliveries_unchecked(outcome.as_deref(), None, limit)
+            let page = station
+                .deliveries_page_unchecked(outcome.as_deref(), None, limit, before.as_deref())
                 .map_err(|e| e.message)?;
+            if let (Some(id), false) = (&page.next_before, json) {
+                eprintln!("(older attempts: --before {id})");
+            }
+            let list = page.items;
             if json {
                 println!(
                     "{}",
@@ -246,6 +261,21 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
             }
         }
         Command::Account { action } => account(&station, action)?,
+        Command::Prune { keep_days } => {
+            if let Some(days) = keep_days {
+                station.set_retention_days(days).map_err(|e| e.message)?;
+            }
+            let days = station.retention_days().map_err(|e| e.message)?;
+            let r = station.prune_history().map_err(|e| e.message)?;
+            let cutoff = r
+                .cutoff
+                .to_zoned_datetime(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%d %H:%M");
+            println!(
+                "keeping {days} days (since {cutoff}): removed {} settled deliveries, {} delivery attempts, {} audit entries",
+                r.outbox_rows, r.delivery_attempts, r.audit_entries
+            );
+        }
         Command::DemoSeed { relay } => demo_seed(&station, relay.trim_end_matches('/'))?,
         Command::Doctor => unreachable!("handled above"),
     }

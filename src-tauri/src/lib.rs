@@ -184,6 +184,8 @@ pub fn run(cli: Cli) -> i32 {
         .setup(move |app| {
             builder.mount_events(app);
             if let Some((station, deliverer)) = worker {
+                // Prunes history older than the retention setting, daily.
+                tauri::async_runtime::spawn(interlock_core::retention::run_daily(station.clone()));
                 // Sends order/event webhooks from the outbox, including those left by a crash.
                 tauri::async_runtime::spawn(outbox::run_worker(
                     station,

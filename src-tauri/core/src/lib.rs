@@ -13,6 +13,7 @@ pub mod notifier;
 pub mod outbox;
 pub mod password;
 pub mod payload;
+pub mod retention;
 pub mod roles;
 pub mod secrets;
 pub mod sensitive;
