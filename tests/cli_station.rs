@@ -714,3 +714,83 @@ fn accounts_from_the_command_line() {
         interlock_core::ErrorCode::AccountInactive
     );
 }
+
+/// `prune` removes history older than the retention setting, and `--keep-days` changes the
+/// setting (validated as in the app) before it prunes.
+#[test]
+fn prune_removes_old_history_by_the_retention_setting() {
+    use interlock_core::delivery::Deliverer;
+    use interlock_core::interlock::{InterlockAction, InterlockController};
+    use interlock_core::ManualClock;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Audit entries written 500 and 100 days ago (a station's clock can be set in the core).
+    let day = jiff::SignedDuration::from_hours(24);
+    let clock = Arc::new(ManualClock::new(jiff::Timestamp::now() - day * 500));
+    let s = Arc::new(
+        Station::open(
+            &d.join("station.sqlite3"),
+            clock.clone(),
+            Arc::new(MemoryStore::default()),
+        )
+        .unwrap(),
+    );
+    s.act_as_system();
+    let svc = s
+        .create_service(ServiceInput {
+            name: "Confocal".into(),
+            description: String::new(),
+            tags: vec!["has_interlock".into()],
+        })
+        .unwrap();
+    s.save_webhook(
+        None,
+        WebhookInput {
+            service_id: Some(svc.id.clone()),
+            verb: Verb::Get,
+            ..hook(
+                "status",
+                Action::new(ActionType::Interlock, ActionSubtype::Status),
+                "http://127.0.0.1:9/status",
+            )
+        },
+    )
+    .unwrap();
+    let ctl = InterlockController::new(s.clone(), Arc::new(Deliverer::new().unwrap()));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(ctl.command(&svc.id, None, InterlockAction::Status, None))
+        .unwrap();
+    clock.set(jiff::Timestamp::now() - day * 100);
+    rt.block_on(ctl.command(&svc.id, None, InterlockAction::Status, None))
+        .unwrap();
+    assert_eq!(s.interlock_audit(100).unwrap().len(), 2);
+
+    let out = stdout(&app(d).arg("prune").output().unwrap());
+    assert!(
+        out.starts_with("keeping 400 days (since ")
+            && out.contains("0 settled deliveries, 0 delivery attempts, 1 audit entries"),
+        "{out}"
+    );
+    assert_eq!(s.interlock_audit(100).unwrap().len(), 1);
+
+    let out = app(d).args(["prune", "--keep-days", "7"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("between 30 and 3650 days"),
+        "{out:?}"
+    );
+    assert_eq!(s.interlock_audit(100).unwrap().len(), 1);
+
+    let out = stdout(
+        &app(d)
+            .args(["prune", "--keep-days", "30"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        out.starts_with("keeping 30 days") && out.contains("1 audit entries"),
+        "{out}"
+    );
+    assert!(s.interlock_audit(100).unwrap().is_empty());
+    assert_eq!(s.retention_days().unwrap(), 30);
+}
