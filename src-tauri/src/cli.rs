@@ -26,8 +26,13 @@ pub enum Command {
         #[command(subcommand)]
         action: ScheduleAction,
     },
-    /// Send every webhook delivery that is due now, then exit (waits for no later retry).
-    Deliver,
+    /// Send every webhook delivery that is due now, then exit (waits for no later retry). Safe
+    /// beside the app and other `deliver` processes: each delivery is claimed by one of them.
+    Deliver {
+        /// At most this many requests in flight.
+        #[arg(long, default_value_t = outbox::DEFAULT_MAX_IN_FLIGHT)]
+        in_flight: usize,
+    },
     /// List logged delivery attempts, newest first.
     Deliveries {
         /// How many to show.
@@ -204,11 +209,11 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
                 println!("event {id}");
             }
         }
-        Command::Deliver => {
+        Command::Deliver { in_flight } => {
             let deliverer = Arc::new(Deliverer::new()?);
             let station = Arc::new(station);
             let report = runtime()?
-                .block_on(outbox::drain_now(&station, &deliverer))
+                .block_on(outbox::drain_now_with(&station, &deliverer, in_flight))
                 .map_err(|e| e.message)?;
             println!(
                 "sent {}: {} delivered, {} to retry later, {} failed",

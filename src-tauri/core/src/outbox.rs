@@ -280,9 +280,18 @@ pub async fn drain_now<S: OutboxStation>(
     station: &Arc<S>,
     deliverer: &Arc<Deliverer>,
 ) -> CoreResult<DrainReport> {
+    drain_now_with(station, deliverer, DEFAULT_MAX_IN_FLIGHT).await
+}
+
+/// [`drain_now`] with another bound on the requests in flight (`deliver --in-flight N`).
+pub async fn drain_now_with<S: OutboxStation>(
+    station: &Arc<S>,
+    deliverer: &Arc<Deliverer>,
+    max_in_flight: usize,
+) -> CoreResult<DrainReport> {
     let mut total = DrainReport::default();
     loop {
-        let r = deliver_due(station, deliverer).await?;
+        let r = drain(station, deliverer, max_in_flight).await?;
         if r.sent == 0 {
             return Ok(total);
         }
