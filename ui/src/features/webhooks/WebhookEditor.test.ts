@@ -40,7 +40,11 @@ function stored(overrides: Partial<Webhook> = {}): Webhook {
   };
 }
 
-function saved(args: Record<string, unknown>, secret: string | null = null): WebhookSaved {
+function saved(
+  args: Record<string, unknown>,
+  secret: string | null = null,
+  credentialWarnings: string[] = [],
+): WebhookSaved {
   const input = args.input as WebhookInput;
   return {
     webhook: {
@@ -50,6 +54,7 @@ function saved(args: Record<string, unknown>, secret: string | null = null): Web
       signing: input.signing,
     },
     new_signing_secret: secret,
+    credential_warnings: credentialWarnings,
   };
 }
 
@@ -256,6 +261,38 @@ describe('WebhookEditor', () => {
 
     await fireEvent.click(screen.getByTestId('webhook-signing-secret-done'));
     expect(onDone).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows the credential warnings Rust returns with the save before closing', async () => {
+    const warning =
+      'The header Authorization looks like a credential but is not marked secret: its value is kept in the database (not the keyring) and shown as *** elsewhere. Mark it secret.';
+    fakeBackend({ save_webhook: (args) => saved(args, null, [warning]) });
+    const onDone = vi.fn();
+    render(WebhookEditor, { props: { webhook: null, services, onDone, onCancel: vi.fn() } });
+    await setValue('webhook-name', 'Plain token');
+    await setValue('webhook-url', 'https://x.example.org');
+    await fireEvent.click(screen.getByTestId('webhook-header-add'));
+    await setValue('webhook-header-name', 'Authorization', 0);
+    await setValue('webhook-header-value', 'Bearer abc', 0);
+    await fireEvent.click(screen.getByTestId('webhook-save'));
+
+    const shown = await screen.findAllByTestId('webhook-credential-warning');
+    expect(shown.map((p) => p.textContent)).toEqual([warning]);
+    expect(screen.queryByTestId('webhook-signing-secret')).toBeNull();
+    expect(onDone).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByTestId('webhook-saved-done'));
+    expect(onDone).toHaveBeenCalledTimes(1);
+  });
+
+  it('closes at once when Rust finds no credential in a plain place', async () => {
+    fakeBackend({ save_webhook: (args) => saved(args) });
+    const onDone = vi.fn();
+    render(WebhookEditor, { props: { webhook: null, services, onDone, onCancel: vi.fn() } });
+    await setValue('webhook-name', 'Clean');
+    await setValue('webhook-url', 'https://x.example.org');
+    await fireEvent.click(screen.getByTestId('webhook-save'));
+    await waitFor(() => expect(onDone).toHaveBeenCalledTimes(1));
+    expect(screen.queryByTestId('webhook-credential-warning')).toBeNull();
   });
 
   it('rotates the signing secret and shows the new one', async () => {
