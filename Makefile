@@ -23,11 +23,13 @@ test: setup
 
 ## The relay simulator and the app on a throwaway demo station (sign-ins are printed).
 demo: build
+	cargo build -p interlock-relay-sim
 	@scripts/demo.sh
 
-## Delivery benchmark (release build): deliveries/s and fan-out wall time.
+## Delivery benchmark (release build, loopback nginx): 5,000 queued deliveries/s, connections,
+## pwrite calls per delivery, the peers (aiohttp at 50, requests, curl loop), head of line, fan-out.
 bench:
-	cargo run --release -p interlock-core --example bench_delivery
+	@scripts/bench-delivery.sh
 
 ## Lock command to relay while a keyring call is blocked / sign-ins hash (release build).
 bench-stall:

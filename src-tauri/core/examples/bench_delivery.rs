@@ -1,14 +1,22 @@
-//! Delivery throughput and fan-out latency, measured against a real loopback receiver.
-//! Run: `cargo run --release -p interlock-core --example bench_delivery`
-//! 1. drain 1,000 queued deliveries to a receiver that answers at once: deliveries per second;
-//! 2. one event with 10 webhooks whose receiver waits 200 ms each: wall time of the action
-//!    (sequential sending would take 2 s; concurrent about 200 ms).
+//! Delivery throughput, head of line and fan-out, against real loopback receivers. `make bench`
+//! runs `scripts/bench-delivery.sh`, which starts a loopback nginx and calls these modes:
+//!
+//! - `seed DIR URL N`: a station in DIR with 10 webhooks to URL and N/10 events: N queued
+//!   deliveries.
+//! - `drain DIR [IN_FLIGHT]`: drains DIR's outbox (as `deliver` does) and prints one JSON line:
+//!   deliveries, wall seconds, start and end (Unix ms).
+//! - `hol URL`: one webhook whose receiver (in this process) answers after 2 s, then 300 fast
+//!   deliveries to URL; prints the drain's start (Unix ms) and when the slow one was answered,
+//!   so the script can read from the nginx log how long the fast ones waited.
+//! - `fanout`: one event with 10 webhooks whose receiver (in this process) waits 200 ms each:
+//!   wall time of the action over 7 runs (sequential sending would take 2 s).
 
 use interlock_core::delivery::Deliverer;
 use interlock_core::model::*;
 use interlock_core::secrets::MemoryStore;
 use interlock_core::webhook::*;
 use interlock_core::{outbox, Role, Station, SystemClock};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -59,7 +67,7 @@ async fn receiver(delay: Duration) -> String {
     url
 }
 
-fn station(dir: &std::path::Path) -> (Station, Account, Service) {
+fn open(dir: &Path) -> Station {
     let s = Station::open(
         &dir.join("bench.sqlite3"),
         Arc::new(SystemClock),
@@ -67,6 +75,11 @@ fn station(dir: &std::path::Path) -> (Station, Account, Service) {
     )
     .unwrap();
     s.act_as_system();
+    s
+}
+
+fn station(dir: &Path) -> (Station, Account, Service) {
+    let s = open(dir);
     let user = s
         .create_account(NewAccount {
             username: "uma".into(),
@@ -85,67 +98,99 @@ fn station(dir: &std::path::Path) -> (Station, Account, Service) {
     (s, user, svc)
 }
 
-fn hook(url: &str) -> WebhookInput {
+fn hook(url: &str, sub: ActionSubtype, timeout_secs: u32) -> WebhookInput {
     WebhookInput {
         body: r#"{"site":"B2"}"#.into(),
-        timeout_secs: 30,
-        ..WebhookInput::new(
-            "bench",
-            Action::new(ActionType::Event, ActionSubtype::Create),
-            url,
-        )
+        timeout_secs,
+        ..WebhookInput::new("bench", Action::new(ActionType::Event, sub), url)
     }
 }
 
-fn event(s: &Station, user: &Account, svc: &Service, i: i64) {
+fn event_input(user: &Account, svc: &Service, i: i64, minutes: i64) -> EventInput {
     let start = jiff::Timestamp::from_second(1_900_000_000 + i * 7200).unwrap();
-    s.create_event(EventInput {
+    EventInput {
         service_id: svc.id.clone(),
         user_id: user.id.clone(),
         title: format!("e{i}"),
         starts_at: start,
-        ends_at: start + jiff::SignedDuration::from_hours(1),
+        ends_at: start + jiff::SignedDuration::from_mins(minutes),
         order_id: None,
         line_id: None,
-    })
-    .unwrap();
+    }
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let deliverer = Arc::new(Deliverer::new().unwrap());
+fn unix_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
 
-    // 1. Throughput.
-    let dir = tempfile::tempdir().unwrap();
-    let url = receiver(Duration::ZERO).await;
-    let (s, user, svc) = station(dir.path());
-    let s = Arc::new(s);
-    s.save_webhook(None, hook(&url)).unwrap();
-    for i in 0..1000 {
-        event(&s, &user, &svc, i);
+fn seed(dir: &Path, url: &str, n: usize) {
+    let (s, user, svc) = station(dir);
+    for _ in 0..10 {
+        s.save_webhook(None, hook(url, ActionSubtype::Create, 30))
+            .unwrap();
     }
-    let started = Instant::now();
-    let report = outbox::drain_now(&s, &deliverer).await.unwrap();
-    let secs = started.elapsed().as_secs_f64();
-    assert_eq!(report.delivered, 1000, "{report:?}");
-    println!(
-        "drain 1000 queued deliveries: {:.2} s, {:.0} deliveries/s",
-        secs,
-        1000.0 / secs
-    );
+    for i in 0..n.div_ceil(10) {
+        s.create_event(event_input(&user, &svc, i as i64, 60))
+            .unwrap();
+    }
+}
 
-    // 2. Fan-out of one action to 10 webhooks, receiver waits 200 ms each.
+async fn drain(dir: &Path, in_flight: usize) {
+    let s = Arc::new(open(dir));
+    let deliverer = Arc::new(Deliverer::new().unwrap());
+    let start = unix_ms();
+    let started = Instant::now();
+    let report = outbox::drain_now_with(&s, &deliverer, in_flight)
+        .await
+        .unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    let end = unix_ms();
+    assert_eq!(report.delivered, report.sent, "{report:?}");
+    println!(
+        r#"{{"delivered":{},"wall_s":{wall:.4},"start_ms":{start},"end_ms":{end}}}"#,
+        report.delivered
+    );
+}
+
+async fn head_of_line(fast_url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let slow_url = receiver(Duration::from_secs(2)).await;
+    let (s, user, svc) = station(dir.path());
+    s.save_webhook(None, hook(&slow_url, ActionSubtype::Create, 10))
+        .unwrap();
+    s.save_webhook(None, hook(fast_url, ActionSubtype::Update, 10))
+        .unwrap();
+    let e = s.create_event(event_input(&user, &svc, 0, 60)).unwrap();
+    for i in 0..300 {
+        s.update_event(&e.id, event_input(&user, &svc, 0, 61 + i))
+            .unwrap();
+    }
+    let s = Arc::new(s);
+    let deliverer = Arc::new(Deliverer::new().unwrap());
+    let start = unix_ms();
+    let report = outbox::drain_now(&s, &deliverer).await.unwrap();
+    assert_eq!(report.delivered, 301, "{report:?}");
+    println!(
+        r#"{{"start_ms":{start},"end_ms":{},"delivered":{}}}"#,
+        unix_ms(),
+        report.delivered
+    );
+}
+
+async fn fanout() {
+    let deliverer = Arc::new(Deliverer::new().unwrap());
     let dir = tempfile::tempdir().unwrap();
     let slow = receiver(Duration::from_millis(200)).await;
     let (s, user, svc) = station(dir.path());
     let s = Arc::new(s);
     for _ in 0..10 {
-        s.save_webhook(None, hook(&slow)).unwrap();
+        s.save_webhook(None, hook(&slow, ActionSubtype::Create, 30))
+            .unwrap();
     }
     let mut times = Vec::new();
     for i in 0..7 {
         let started = Instant::now();
-        event(&s, &user, &svc, i);
+        s.create_event(event_input(&user, &svc, i, 60)).unwrap();
         let r = outbox::drain_now(&s, &deliverer).await.unwrap();
         assert_eq!(r.delivered, 10);
         times.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -155,4 +200,23 @@ async fn main() {
         "one event, 10 webhooks, 200 ms receiver: median {:.0} ms (min {:.0}, max {:.0}, 7 runs)",
         times[3], times[0], times[6]
     );
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    match arg(0).as_str() {
+        "seed" => seed(Path::new(&arg(1)), &arg(2), arg(3).parse().unwrap()),
+        "drain" => {
+            let in_flight = arg(2).parse().unwrap_or(outbox::DEFAULT_MAX_IN_FLIGHT);
+            drain(Path::new(&arg(1)), in_flight).await
+        }
+        "hol" => head_of_line(&arg(1)).await,
+        "fanout" => fanout().await,
+        _ => {
+            eprintln!("usage: bench_delivery seed DIR URL N | drain DIR [IN_FLIGHT] | hol URL | fanout (make bench runs them all)");
+            std::process::exit(2);
+        }
+    }
 }
