@@ -11,6 +11,7 @@
 
 mod deliveries;
 pub(crate) use deliveries::{check_retry_policy, RETRY_POLICY_KEY};
+pub mod agent;
 mod schedule;
 mod sessions;
 pub mod webhooks;

@@ -18,7 +18,7 @@ fn validate_username(username: &str) -> CoreResult<String> {
 }
 
 /// Refuses a sign-in while its username is paused after too many failures.
-fn sign_in_paused(throttle: login_throttle::Throttle, now: Timestamp) -> CoreResult<()> {
+pub(super) fn sign_in_paused(throttle: login_throttle::Throttle, now: Timestamp) -> CoreResult<()> {
     if let Some(until) = throttle.paused_until_ms {
         if now.as_millisecond() < until {
             let secs = (until - now.as_millisecond() + 999) / 1000;
