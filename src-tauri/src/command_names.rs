@@ -41,4 +41,6 @@ pub const COMMANDS: &[&str] = &[
     "set_interlock_poll_secs",
     "get_interlock_poll_secs",
     "dismiss_auto_lock",
+    "get_retention_days",
+    "set_retention_days",
 ];

@@ -391,6 +391,23 @@ pub async fn get_interlock_poll_secs(state: State<'_, AppState>) -> Result<u32, 
     .await
 }
 
+/// How many days of history (delivery log, audit log) the station keeps.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_retention_days(state: State<'_, AppState>) -> Result<u32, CoreError> {
+    on_station(state, |s| {
+        s.actor(interlock_core::Permission::ViewOwnSchedule)?;
+        s.retention_days()
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_retention_days(state: State<'_, AppState>, days: u32) -> Result<(), CoreError> {
+    on_station(state, move |s| s.set_retention_days(days)).await
+}
+
 /// Staff give up on a pending auto-lock that keeps failing (audited).
 #[tauri::command]
 #[specta::specta]

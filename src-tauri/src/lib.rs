@@ -83,6 +83,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             set_interlock_poll_secs,
             get_interlock_poll_secs,
             dismiss_auto_lock,
+            get_retention_days,
+            set_retention_days,
         ])
         .events(tauri_specta::collect_events![
             events::InterlockStatusChanged

@@ -24,6 +24,9 @@ pub struct Limits {
     pub min_poll_secs: u32,
     pub max_poll_secs: u32,
     pub auto_lock_retry_secs: Vec<u32>,
+    pub default_retention_days: u32,
+    pub min_retention_days: u32,
+    pub max_retention_days: u32,
 }
 
 pub fn limits() -> Limits {
@@ -48,5 +51,8 @@ pub fn limits() -> Limits {
             .iter()
             .map(|s| *s as u32)
             .collect(),
+        default_retention_days: crate::retention::DEFAULT_RETENTION_DAYS,
+        min_retention_days: crate::retention::MIN_RETENTION_DAYS,
+        max_retention_days: crate::retention::MAX_RETENTION_DAYS,
     }
 }

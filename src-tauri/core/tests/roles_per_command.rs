@@ -490,6 +490,20 @@ fn table() -> Vec<(&'static str, Call, Expect)> {
             },
             Roles([false, true, true]),
         ),
+        (
+            "get_retention_days",
+            |c| {
+                // As the command does: any signed-in account may read it.
+                c.station.actor(Permission::ViewOwnSchedule)?;
+                c.station.retention_days().map(drop)
+            },
+            Roles([true, true, true]),
+        ),
+        (
+            "set_retention_days",
+            |c| c.station.set_retention_days(400),
+            Roles([false, false, true]),
+        ),
     ]
 }
 

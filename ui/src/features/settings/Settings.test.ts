@@ -14,6 +14,7 @@ const base = {
   update_settings: (args: Record<string, unknown>) => args.settings,
   list_services: () => [],
   get_interlock_poll_secs: () => 45,
+  get_retention_days: () => 400,
 };
 
 describe('Settings', () => {
@@ -40,6 +41,27 @@ describe('Settings', () => {
     await fireEvent.click(screen.getByTestId('settings-save'));
     await screen.findByTestId('settings-saved');
     expect(backend.callsTo('set_interlock_poll_secs')).toEqual([{ secs: 10 }]);
+  });
+
+  it('saves the history retention only when it changed, and checks its range', async () => {
+    const backend = fakeBackend({ ...base, set_interlock_poll_secs: () => null, set_retention_days: () => null });
+    render(Settings, { props: { onError: vi.fn(), onSaved: vi.fn() } });
+    const input = (await screen.findByTestId('settings-retention-days')) as HTMLInputElement;
+    await waitFor(() => expect(input.value).toBe('400'));
+    await waitFor(() => expect(input.disabled).toBe(false));
+    await fireEvent.click(screen.getByTestId('settings-save'));
+    await screen.findByTestId('settings-saved');
+    expect(backend.callsTo('set_retention_days')).toHaveLength(0);
+
+    await fireEvent.input(input, { target: { value: '10' } });
+    await fireEvent.click(screen.getByTestId('settings-save'));
+    expect(screen.getByTestId('form-error').textContent).toMatch(/from 30 to 3650/);
+    expect(backend.callsTo('set_retention_days')).toHaveLength(0);
+
+    await fireEvent.input(input, { target: { value: '90' } });
+    await fireEvent.click(screen.getByTestId('settings-save'));
+    await screen.findByTestId('settings-saved');
+    expect(backend.callsTo('set_retention_days')).toEqual([{ days: 90 }]);
   });
 
   it('rejects 1–4 seconds on the client and shows backend errors', async () => {

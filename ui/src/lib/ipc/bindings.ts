@@ -325,6 +325,25 @@ async dismissAutoLock(serviceId: string) : Promise<Result<null, CoreError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * How many days of history (delivery log, audit log) the station keeps.
+ */
+async getRetentionDays() : Promise<Result<number, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_retention_days") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setRetentionDays(days: number) : Promise<Result<null, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_retention_days", { days }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -339,7 +358,7 @@ interlockStatusChanged: "interlock-status-changed"
 
 /** user-defined constants **/
 
-export const LIMITS = {"auto_lock_retry_secs":[30,60,120,300],"default_lead_minutes":5,"default_poll_secs":30,"default_post_minutes":30,"default_timeout_secs":15,"interlock_tag":"has_interlock","max_body_bytes":65536,"max_idle_timeout_minutes":240,"max_margin_minutes":1440,"max_poll_secs":3600,"max_tag_length":64,"max_tags":32,"max_timeout_secs":120,"min_password_chars":8,"min_poll_secs":5,"min_timeout_secs":1,"reserved_headers":["content-type","content-length","host","transfer-encoding"]} as const;
+export const LIMITS = {"auto_lock_retry_secs":[30,60,120,300],"default_lead_minutes":5,"default_poll_secs":30,"default_post_minutes":30,"default_retention_days":400,"default_timeout_secs":15,"interlock_tag":"has_interlock","max_body_bytes":65536,"max_idle_timeout_minutes":240,"max_margin_minutes":1440,"max_poll_secs":3600,"max_retention_days":3650,"max_tag_length":64,"max_tags":32,"max_timeout_secs":120,"min_password_chars":8,"min_poll_secs":5,"min_retention_days":30,"min_timeout_secs":1,"reserved_headers":["content-type","content-length","host","transfer-encoding"]} as const;
 
 /** user-defined types **/
 
@@ -428,7 +447,11 @@ export type DeliveryAttempt = { id: string; outbox_id: string | null; webhook_id
 /**
  * "event/create"
  */
-action: string; verb: string; url: string; attempt: number; attempted_at: string; duration_ms: number; status: number | null; error_class: ErrorClass | null; error: string | null; response_excerpt: string; 
+action: string; verb: string; 
+/**
+ * Shown with credential-looking query values as `***`.
+ */
+url: string; attempt: number; attempted_at: string; duration_ms: number; status: number | null; error_class: ErrorClass | null; error: string | null; response_excerpt: string; 
 /**
  * delivered, retrying, failed, or test
  */
