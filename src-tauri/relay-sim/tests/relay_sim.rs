@@ -27,6 +27,22 @@ impl Drop for Sim {
     }
 }
 
+/// The app's binary beside this test's target folder (`target/debug/interlock-station`): the
+/// simulator is its own package, so Cargo does not hand us its path. `cargo test --workspace`
+/// (what `make test` runs) builds it; `cargo test -p interlock-relay-sim` alone needs a
+/// `cargo build` first.
+fn app_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let app = dir.join(format!("interlock-station{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        app.exists(),
+        "{} is missing: run `cargo build` (or `cargo test --workspace`) first",
+        app.display()
+    );
+    app
+}
+
 fn start_sim(extra: &[&str], ca_out: &Path) -> Sim {
     let mut child = Command::new(env!("CARGO_BIN_EXE_interlock-relay-sim"))
         .args(["--port", "0", "--tls-port", "0", "--ca-out"])
@@ -265,7 +281,7 @@ fn the_station_drives_the_simulator() {
 fn demo_seed_wires_a_demo_station_to_the_simulator() {
     let dir = tempfile::tempdir().unwrap();
     let sim = start_sim(&[], &dir.path().join("ca.pem"));
-    let out = Command::new(env!("CARGO_BIN_EXE_interlock-station"))
+    let out = Command::new(app_binary())
         .arg("--data-dir")
         .arg(dir.path())
         .args(["demo-seed", "--relay", &sim.http])
