@@ -300,9 +300,17 @@ pub async fn list_deliveries(
     state: State<'_, AppState>,
     outcome: Option<String>,
     webhook_id: Option<String>,
+    before: Option<String>,
 ) -> Result<Vec<DeliveryAttempt>, CoreError> {
+    // One page, newest first; `before` = the id of the last attempt already shown.
     on_station(state, move |s| {
-        s.list_deliveries(outcome.as_deref(), webhook_id.as_deref(), 500)
+        s.deliveries_page(
+            outcome.as_deref(),
+            webhook_id.as_deref(),
+            interlock_core::retention::UI_PAGE,
+            before.as_deref(),
+        )
+        .map(|p| p.items)
     })
     .await
 }
@@ -358,8 +366,16 @@ pub async fn interlock_command(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn interlock_audit(state: State<'_, AppState>) -> Result<Vec<AuditEntry>, CoreError> {
-    on_station(state, |s| s.interlock_audit(500)).await
+pub async fn interlock_audit(
+    state: State<'_, AppState>,
+    before: Option<String>,
+) -> Result<Vec<AuditEntry>, CoreError> {
+    // One page, newest first; `before` = the id of the last entry already shown.
+    on_station(state, move |s| {
+        s.interlock_audit_page(interlock_core::retention::UI_PAGE, before.as_deref())
+            .map(|p| p.items)
+    })
+    .await
 }
 
 #[tauri::command]

@@ -27,6 +27,7 @@ pub struct Limits {
     pub default_retention_days: u32,
     pub min_retention_days: u32,
     pub max_retention_days: u32,
+    pub history_page: u32,
 }
 
 pub fn limits() -> Limits {
@@ -54,5 +55,6 @@ pub fn limits() -> Limits {
         default_retention_days: crate::retention::DEFAULT_RETENTION_DAYS,
         min_retention_days: crate::retention::MIN_RETENTION_DAYS,
         max_retention_days: crate::retention::MAX_RETENTION_DAYS,
+        history_page: crate::retention::UI_PAGE as u32,
     }
 }

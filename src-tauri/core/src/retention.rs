@@ -27,6 +27,8 @@ const BATCH: usize = 2000;
 pub const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// The largest page a list returns.
 pub const MAX_PAGE: usize = 5000;
+/// The page the window reads at a time ("Show older" reads the next).
+pub const UI_PAGE: usize = 200;
 
 /// What one pruning removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -402,7 +402,7 @@ fn table() -> Vec<(&'static str, Call, Expect)> {
         ),
         (
             "list_deliveries",
-            |c| c.station.list_deliveries(None, None, 500).map(drop),
+            |c| c.station.deliveries_page(None, None, 200, None).map(drop),
             Roles([false, true, true]),
         ),
         (
@@ -450,7 +450,7 @@ fn table() -> Vec<(&'static str, Call, Expect)> {
         ),
         (
             "interlock_audit",
-            |c| c.station.interlock_audit(500).map(drop),
+            |c| c.station.interlock_audit_page(200, None).map(drop),
             Roles([false, true, true]),
         ),
         (

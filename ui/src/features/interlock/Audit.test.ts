@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/sv
 import { clearMocks } from '@tauri-apps/api/mocks';
 import Audit from './Audit.svelte';
 import { fakeBackend } from '../../test/ipc';
-import type { AuditEntry } from '../../lib/ipc';
+import { LIMITS, type AuditEntry } from '../../lib/ipc';
 
 afterEach(() => {
   cleanup();
@@ -115,5 +115,24 @@ describe('Audit', () => {
     await fireEvent.click(screen.getByTestId('audit-refresh'));
     await waitFor(() => expect(screen.getAllByTestId('audit-row')).toHaveLength(1));
     expect(backend.callsTo('interlock_audit')).toHaveLength(2);
+  });
+
+  it('reads older entries a page at a time, from the last one shown', async () => {
+    const page = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => entry({ id: String(from - i) }));
+    const backend = fakeBackend({
+      interlock_audit: (args: Record<string, unknown>) =>
+        args.before === null ? page(1000, LIMITS.history_page) : page(Number(args.before) - 1, 3),
+    });
+    render(Audit, { props: { onError: vi.fn() } });
+    await waitFor(() => expect(screen.getAllByTestId('audit-row')).toHaveLength(LIMITS.history_page));
+    await fireEvent.click(screen.getByTestId('audit-older'));
+    await waitFor(() => expect(screen.getAllByTestId('audit-row')).toHaveLength(LIMITS.history_page + 3));
+    expect(backend.callsTo('interlock_audit')).toEqual([
+      { before: null },
+      { before: String(1000 - LIMITS.history_page + 1) },
+    ]);
+    // A short page was the last: no more to show.
+    expect(screen.queryByTestId('audit-older')).toBeNull();
   });
 });

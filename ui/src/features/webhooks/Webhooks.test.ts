@@ -5,7 +5,7 @@ import App from '../../App.svelte';
 import Webhooks from './Webhooks.svelte';
 import Deliveries from './Deliveries.svelte';
 import { fakeBackend, session } from '../../test/ipc';
-import type { AppStatus, DeliveryAttempt, Service, StationOverview, Webhook } from '../../lib/ipc';
+import { LIMITS, type AppStatus, type DeliveryAttempt, type Service, type StationOverview, type Webhook } from '../../lib/ipc';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -167,16 +167,39 @@ describe('Delivery log', () => {
     const backend = fakeBackend({ list_webhooks: () => [hook()], list_deliveries: () => [] });
     render(Deliveries, { props: { onError: vi.fn() } });
     await vi.waitFor(() => screen.getByTestId('deliveries-empty'));
-    expect(backend.callsTo('list_deliveries')).toEqual([{ outcome: null, webhookId: null }]);
+    expect(backend.callsTo('list_deliveries')).toEqual([{ outcome: null, webhookId: null, before: null }]);
 
     await fireEvent.change(screen.getByTestId('deliveries-filter-outcome'), { target: { value: 'failed' } });
     await vi.waitFor(() => screen.getByRole('option', { name: 'LIMS' }));
     await fireEvent.change(screen.getByTestId('deliveries-filter-webhook'), { target: { value: 'wh-1' } });
-    expect(backend.callsTo('list_deliveries').at(-1)).toEqual({ outcome: 'failed', webhookId: 'wh-1' });
+    expect(backend.callsTo('list_deliveries').at(-1)).toEqual({ outcome: 'failed', webhookId: 'wh-1', before: null });
 
     const before = backend.callsTo('list_deliveries').length;
     await vi.advanceTimersByTimeAsync(5_000);
     expect(backend.callsTo('list_deliveries')).toHaveLength(before + 1);
+  });
+
+  it('shows older attempts a page at a time and keeps them across the auto-refresh', async () => {
+    const page = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => attempt({ id: String(from - i) }));
+    const backend = fakeBackend({
+      list_webhooks: () => [hook()],
+      list_deliveries: (args: Record<string, unknown>) =>
+        args.before === null ? page(1000, LIMITS.history_page) : page(Number(args.before) - 1, 2),
+    });
+    render(Deliveries, { props: { onError: vi.fn() } });
+    await waitFor(() => expect(screen.getAllByTestId('delivery-row')).toHaveLength(LIMITS.history_page));
+    await fireEvent.click(screen.getByTestId('deliveries-older'));
+    await waitFor(() => expect(screen.getAllByTestId('delivery-row')).toHaveLength(LIMITS.history_page + 2));
+    expect(backend.callsTo('list_deliveries').at(-1)).toEqual({
+      outcome: null,
+      webhookId: null,
+      before: String(1000 - LIMITS.history_page + 1),
+    });
+    expect(screen.queryByTestId('deliveries-older')).toBeNull();
+    await fireEvent.click(screen.getByTestId('deliveries-refresh'));
+    await waitFor(() => expect(backend.callsTo('list_deliveries').at(-1)?.before).toBeNull());
+    expect(screen.getAllByTestId('delivery-row')).toHaveLength(LIMITS.history_page + 2);
   });
 });
 

@@ -239,9 +239,9 @@ async rotateSigningSecret(id: string) : Promise<Result<string, CoreError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async listDeliveries(outcome: string | null, webhookId: string | null) : Promise<Result<DeliveryAttempt[], CoreError>> {
+async listDeliveries(outcome: string | null, webhookId: string | null, before: string | null) : Promise<Result<DeliveryAttempt[], CoreError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("list_deliveries", { outcome, webhookId }) };
+    return { status: "ok", data: await TAURI_INVOKE("list_deliveries", { outcome, webhookId, before }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -283,9 +283,9 @@ async interlockCommand(serviceId: string, eventId: string | null, action: Interl
     else return { status: "error", error: e  as any };
 }
 },
-async interlockAudit() : Promise<Result<AuditEntry[], CoreError>> {
+async interlockAudit(before: string | null) : Promise<Result<AuditEntry[], CoreError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("interlock_audit") };
+    return { status: "ok", data: await TAURI_INVOKE("interlock_audit", { before }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -358,7 +358,7 @@ interlockStatusChanged: "interlock-status-changed"
 
 /** user-defined constants **/
 
-export const LIMITS = {"auto_lock_retry_secs":[30,60,120,300],"default_lead_minutes":5,"default_poll_secs":30,"default_post_minutes":30,"default_retention_days":400,"default_timeout_secs":15,"interlock_tag":"has_interlock","max_body_bytes":65536,"max_idle_timeout_minutes":240,"max_margin_minutes":1440,"max_poll_secs":3600,"max_retention_days":3650,"max_tag_length":64,"max_tags":32,"max_timeout_secs":120,"min_password_chars":8,"min_poll_secs":5,"min_retention_days":30,"min_timeout_secs":1,"reserved_headers":["content-type","content-length","host","transfer-encoding"]} as const;
+export const LIMITS = {"auto_lock_retry_secs":[30,60,120,300],"default_lead_minutes":5,"default_poll_secs":30,"default_post_minutes":30,"default_retention_days":400,"default_timeout_secs":15,"history_page":200,"interlock_tag":"has_interlock","max_body_bytes":65536,"max_idle_timeout_minutes":240,"max_margin_minutes":1440,"max_poll_secs":3600,"max_retention_days":3650,"max_tag_length":64,"max_tags":32,"max_timeout_secs":120,"min_password_chars":8,"min_poll_secs":5,"min_retention_days":30,"min_timeout_secs":1,"reserved_headers":["content-type","content-length","host","transfer-encoding"]} as const;
 
 /** user-defined types **/
 
