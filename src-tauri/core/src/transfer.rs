@@ -9,7 +9,8 @@ use crate::model::*;
 use crate::outbox::RetryPolicy;
 use crate::roles::Permission;
 use crate::station::webhooks::{
-    auth_key, check_webhook, header_key, signing_key, webhook_credential_warnings,
+    auth_key, check_webhook, header_key, secret_keys, signing_key, webhook_credential_warnings,
+    SecretOp,
 };
 use crate::station::{
     check_poll_secs, check_retry_policy, check_settings, Station, IDLE_TIMEOUT_KEY, POLL_KEY,
@@ -118,6 +119,9 @@ fn is_masked(value: &str) -> bool {
     value == MASK || value.contains(&format!("={MASK}")) || value.contains("=%2A%2A%2A")
 }
 
+/// A service of the file after the rules: where it is, the entry, its name, description, tags.
+type CheckedService<'a> = (String, &'a ServiceEntry, String, String, Vec<String>);
+
 /// One webhook of the file after every rule, ready to be written.
 struct PlannedWebhook {
     webhook: Webhook,
@@ -192,7 +196,7 @@ impl Station {
     /// are replaced. A secret value in the file is refused: secrets are entered on the station,
     /// and the ones already in this station's keyring are kept and used.
     pub fn import_config(&self, file: &ConfigFile) -> CoreResult<ImportReport> {
-        let actor = self.actor(Permission::ManageSettings)?;
+        self.actor(Permission::ManageSettings)?;
         if file.format != CONFIG_FORMAT || file.version != 1 {
             return Err(CoreError::validation(format!(
                 "This is not an Interlock Station configuration file (format '{}', version {}).",
@@ -265,7 +269,51 @@ impl Station {
             }
         }
 
-        // 3. Everything in one transaction: a refusal leaves the station as it was.
+        // 3. Secrets the file no longer gives a webhook already here (auth switched off, a header
+        //    no longer secret, signing off) leave the keyring first; they are put back when the
+        //    transaction fails.
+        let mut ops: Vec<SecretOp> = Vec::new();
+        for p in &planned {
+            if let Some(before) = existing.iter().find(|e| e.id == p.webhook.id) {
+                let kept: Vec<&String> = p.secrets.iter().map(|(k, _)| k).collect();
+                ops.extend(
+                    secret_keys(before)
+                        .into_iter()
+                        .filter(|k| !kept.contains(&k))
+                        .map(|k| (k, None)),
+                );
+            }
+        }
+        let undo = self.apply_secret_ops(ops)?;
+        let written = self.write_config(
+            file,
+            &new_settings,
+            &checked_services,
+            &planned,
+            &mut report,
+        );
+        if let Err(e) = written {
+            self.undo_secret_ops(undo);
+            return Err(e);
+        }
+        tracing::info!(
+            services = report.services,
+            webhooks = report.webhooks,
+            "configuration imported"
+        );
+        Ok(report)
+    }
+
+    /// Everything in one transaction: a refusal leaves the station as it was.
+    fn write_config(
+        &self,
+        file: &ConfigFile,
+        new_settings: &Settings,
+        checked_services: &[CheckedService<'_>],
+        planned: &[PlannedWebhook],
+        report: &mut ImportReport,
+    ) -> CoreResult<()> {
+        let actor = self.actor(Permission::ManageSettings)?;
         let now = self.now();
         let mut store = self.store();
         let tx = store.conn_mut().transaction()?;
@@ -280,7 +328,7 @@ impl Station {
         let policy = serde_json::to_string(&file.settings.retry_policy)
             .map_err(|e| CoreError::internal(e.to_string()))?;
         settings::set(&tx, RETRY_POLICY_KEY, &policy)?;
-        for (at, s, name, description, tags) in &checked_services {
+        for (at, s, name, description, tags) in checked_services {
             let written = match services::get(&tx, &s.id)? {
                 Some(_) => services::update(&tx, &s.id, name, description, tags, now).map(drop),
                 None => services::insert(&tx, &s.id, name, description, tags, now),
@@ -306,13 +354,7 @@ impl Station {
             report.webhooks += 1;
         }
         tx.commit()?;
-        drop(store);
-        tracing::info!(
-            services = report.services,
-            webhooks = report.webhooks,
-            "configuration imported"
-        );
-        Ok(report)
+        Ok(())
     }
 
     /// One webhook of the file through the window's rules ([`check_webhook`]) and the file's own

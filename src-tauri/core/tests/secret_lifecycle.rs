@@ -445,3 +445,63 @@ fn credentials_in_plain_places_are_warned_about_and_masked() {
         .unwrap();
     assert!(plain.credential_warnings.is_empty());
 }
+
+#[test]
+fn an_import_that_drops_a_secret_deletes_its_entry_and_a_refused_one_keeps_it() {
+    let f = Fixture::new();
+    let mut input = WebhookInput::new(
+        "lims",
+        Action::new(ActionType::Event, ActionSubtype::Create),
+        "https://lims.example.org/hook",
+    );
+    input.auth = AuthKind::Bearer;
+    input.auth_secret = SecretChange::Set {
+        value: TOKEN.into(),
+    };
+    input.headers = vec![secret_header("X-Api-Key", HEADER_SECRET)];
+    let id = f.station.save_webhook(None, input).unwrap().webhook.id;
+    let present = |key: String| f.secrets.get(&key).unwrap().is_some();
+    let mut file = f.station.export_config().unwrap();
+    file.webhooks[0].auth = AuthKind::None;
+    file.webhooks[0].headers.clear();
+
+    // Refused (a bad timeout): nothing changes, in the keyring either.
+    let mut bad = file.clone();
+    bad.webhooks[0].timeout_secs = 0;
+    let err = f.station.import_config(&bad).unwrap_err();
+    assert!(
+        err.message
+            .starts_with("webhooks[0] \"lims\": timeout_secs:"),
+        "{}",
+        err.message
+    );
+    assert!(present(auth_key(&id)) && present(header_key(&id, "X-Api-Key")));
+
+    // Refused inside the transaction (two services of one name, which only the database knows):
+    // the entries already deleted are put back.
+    let mut dup = file.clone();
+    for id in ["01DUPA", "01DUPB"] {
+        dup.services.push(interlock_core::transfer::ServiceEntry {
+            id: id.into(),
+            name: "Twin".into(),
+            description: String::new(),
+            tags: vec![],
+            auto_lock: false,
+        });
+    }
+    let err = f.station.import_config(&dup).unwrap_err();
+    assert!(
+        err.message.starts_with("services[1] \"Twin\""),
+        "{}",
+        err.message
+    );
+    assert!(present(auth_key(&id)) && present(header_key(&id, "X-Api-Key")));
+    assert_eq!(f.station.list_webhooks().unwrap()[0].auth, AuthKind::Bearer);
+
+    // Accepted: the secrets the file no longer gives the webhook leave the keyring.
+    f.station.import_config(&file).unwrap();
+    assert!(!present(auth_key(&id)) && !present(header_key(&id, "X-Api-Key")));
+    let w = f.station.list_webhooks().unwrap().remove(0);
+    assert_eq!(w.auth, AuthKind::None);
+    assert!(w.headers.is_empty());
+}

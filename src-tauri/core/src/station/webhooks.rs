@@ -31,15 +31,18 @@ pub fn header_key(id: &str, name: &str) -> String {
     format!("webhook/{id}/header/{}", name.trim().to_ascii_lowercase())
 }
 
-/// Every keyring entry a webhook may have (the ones it does not have are simply absent).
+/// Every keyring entry a webhook may have (the ones it does not have are simply absent). For a
+/// secret header this includes an entry under the name as configured, which older versions and
+/// hand-made entries used, so deleting leaves neither behind.
 pub fn secret_keys(w: &Webhook) -> Vec<String> {
     let mut keys = vec![auth_key(&w.id), signing_key(&w.id)];
-    keys.extend(
-        w.headers
-            .iter()
-            .filter(|h| h.secret)
-            .map(|h| header_key(&w.id, &h.name)),
-    );
+    for h in w.headers.iter().filter(|h| h.secret) {
+        keys.push(header_key(&w.id, &h.name));
+        let as_configured = format!("webhook/{}/header/{}", w.id, h.name.trim());
+        if !keys.contains(&as_configured) {
+            keys.push(as_configured);
+        }
+    }
     keys
 }
 
