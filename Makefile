@@ -1,5 +1,5 @@
 # Interlock Station: the two commands are `make run` and `make test`; each installs what is missing.
-.PHONY: run test setup ui build bindings demo bench bench-stall
+.PHONY: run test setup ui build bindings demo bench bench-stall package test-package bench-app
 
 DATA_DIR ?=
 RUN_ARGS := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
@@ -38,3 +38,15 @@ bench-stall:
 ## Regenerates ui/src/lib/ipc/bindings.ts from the Rust commands and types.
 bindings:
 	UPDATE_BINDINGS=1 cargo test --lib -p interlock-station committed_bindings
+
+## Release .deb with the Tauri bundler (target/release/bundle/deb/); checks its desktop entry.
+package: setup
+	@scripts/package.sh
+
+## Builds the .deb, installs it with apt-get (root or sudo), starts it under Xvfb, removes it.
+test-package: setup
+	@scripts/test-package.sh
+
+## Release binary, .deb and installed sizes; launch to first screen fully drawn under Xvfb.
+bench-app: setup
+	@scripts/bench-app.sh

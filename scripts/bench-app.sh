@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make bench-app`: how lean and quick to show the shipped app is.
+#   - the release binary's size (the release profile strips it), the .deb's size and its
+#     Installed-Size, the UI bundle's size;
+#   - launch → first screen fully drawn under Xvfb: the release binary on a fresh --data-dir,
+#     driven by tauri-driver (scripts/first-screen.mjs), RUNS times (default 5), with where the
+#     time goes (launch → the page starts loading, DOMContentLoaded, first paint, form drawn).
+# Builds the .deb with scripts/package.sh first when it is missing (BUILD=1 forces it; DEB=FILE
+# and BIN=FILE measure others).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+target=${CARGO_TARGET_DIR:-target}
+runs=${RUNS:-5}
+version=$(node -p 'require("./tauri.conf.json").version')
+deb=${DEB:-$(ls "$target"/release/bundle/deb/*_"${version}"_*.deb 2>/dev/null | head -1 || true)}
+bin=${BIN:-$target/release/interlock-station}
+if [ "${BUILD:-0}" = 1 ] || [ -z "$deb" ] || [ ! -x "$bin" ]; then
+  scripts/package.sh
+  deb=$(ls "$target"/release/bundle/deb/*_"${version}"_*.deb | head -1)
+fi
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
+
+bin_size=$(stat -c %s "$bin")
+deb_size=$(stat -c %s "$deb")
+inst_kib=$(dpkg-deb -f "$deb" Installed-Size)
+echo "release binary: $(mb "$bin_size") ($bin_size bytes; $(file -b "$bin" | grep -o 'not stripped\|stripped'))"
+echo ".deb:           $(mb "$deb_size") ($deb_size bytes)"
+echo "installed size: $(mb $((inst_kib * 1024))) (Installed-Size $inst_kib KiB)"
+echo "UI bundle:      $(du -cb ui/dist/assets/* | tail -1 | cut -f1) bytes in ui/dist/assets ($(ls ui/dist/assets | tr '\n' ' '))"
+if nm -D "$bin" 2>/dev/null | grep -q axum || strings "$bin" | grep -q 'rcgen\|axum::'; then
+  echo "warning: server crates (axum/rcgen) appear linked into the app"
+fi
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+timeout 600 xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-test-session.sh \
+  node scripts/first-screen.mjs "$bin" --runs "$runs" 2>/dev/null | grep '^{' >"$out"
+node -e '
+  const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+  const med = (k) => { const v = rows.map((r) => typeof k === "function" ? k(r) : r[k]).filter((x) => x != null).sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)] : "-"; };
+  console.log("first screen fully drawn after launch (ms), per run: " + rows.map((r) => r.first_screen_drawn_ms).join(", "));
+  console.log("median: " + med("first_screen_drawn_ms") + " ms");
+  console.log("  launch → page starts loading: " + med("page_origin_ms") + " ms (Rust start, database, web view and its processes)");
+  console.log("  → DOMContentLoaded:           " + med("dom_content_loaded_ms") + " ms (UI bundle fetched and run)");
+  console.log("  → first contentful paint:     " + med((r) => r.paints_ms["first-contentful-paint"]) + " ms (the \"Starting…\" line)");
+  console.log("  → first-run form drawn:       " + med("first_screen_drawn_ms") + " ms (app_status answered, Setup mounted, painted)");
+' "$out"
