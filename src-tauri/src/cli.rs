@@ -75,7 +75,9 @@ pub enum Command {
 pub enum ConfigAction {
     /// Write the configuration to FILE (JSON; secrets are never included).
     Export { file: PathBuf },
-    /// Read the configuration from FILE; reports which secrets still need to be entered.
+    /// Read the configuration from FILE, all or nothing: every entry passes the window's rules
+    /// first, then everything is written in one transaction; a secret value in the file is
+    /// refused. Reports which secrets still need to be entered on this station.
     Import { file: PathBuf },
 }
 
