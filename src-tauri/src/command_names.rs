@@ -43,4 +43,10 @@ pub const COMMANDS: &[&str] = &[
     "dismiss_auto_lock",
     "get_retention_days",
     "set_retention_days",
+    "public_overview",
+    "window_agent",
+    "quit_info",
+    "quit_app",
+    "get_agent_settings",
+    "set_agent_settings",
 ];

@@ -1,6 +1,7 @@
 //! Interlock Station's app shell: command-line parsing, logging, the Tauri window and its IPC
 //! commands. Every rule lives in `interlock-core`; this crate only wires it to the window.
 
+pub mod agent_commands;
 pub mod cli;
 pub mod command_names;
 pub mod commands;
@@ -9,6 +10,8 @@ pub mod logging;
 pub mod notify;
 pub mod paths;
 pub mod state;
+pub mod tray;
+pub mod window;
 
 use clap::Parser;
 use interlock_core::delivery::Deliverer;
@@ -22,7 +25,6 @@ use state::AppState;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tauri::Manager;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,12 +37,17 @@ pub struct Cli {
     #[arg(long, env = "INTERLOCK_DATA_DIR", global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Started by the login session (start at login): stay in the tray, open no window.
+    #[arg(long, hide = true)]
+    pub autostart: bool,
+
     #[command(subcommand)]
     pub command: Option<cli::Command>,
 }
 
 /// The typed command list; also the source of the generated TypeScript bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    use agent_commands::*;
     use commands::*;
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
@@ -85,6 +92,12 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             dismiss_auto_lock,
             get_retention_days,
             set_retention_days,
+            public_overview,
+            window_agent,
+            quit_info,
+            quit_app,
+            get_agent_settings,
+            set_agent_settings,
         ])
         .events(tauri_specta::collect_events![
             events::InterlockStatusChanged
@@ -168,15 +181,30 @@ pub fn run(cli: Cli) -> i32 {
         .map(|s| Arc::new(InterlockController::new(s.clone(), deliverer.clone())));
     let background = interlock.clone();
     let invoke_handler = builder.invoke_handler();
-    let result = tauri::Builder::default()
-        // First: a second launch must hand over to this one before it opens anything.
+    // Kiosk mode and start at login are read before the window exists (no sign-in needed).
+    let agent = station.as_ref().ok().and_then(|s| s.agent_settings().ok());
+    let kiosk = agent.is_some_and(|a| a.kiosk_mode);
+    let start_hidden = cli.autostart;
+    let mut app_builder = tauri::Builder::default()
+        // First: a second launch must hand over to this one before it opens anything; it shows
+        // the window, creating it again if it was closed.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
+            window::open_main(app)
         }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--autostart"]),
+        ));
+    if !kiosk {
+        // Outside kiosk mode the window comes back where it was, at its size.
+        app_builder = app_builder.plugin(tauri_plugin_window_state::Builder::new().build());
+    }
+    let app = app_builder
+        .manage(window::WindowFlags {
+            kiosk: kiosk.into(),
+            quit_requested: false.into(),
+        })
+        .on_window_event(window::on_window_event)
         .manage(AppState {
             paths,
             station,
@@ -201,12 +229,41 @@ pub fn run(cli: Cli) -> i32 {
                 interlock.set_listener(Arc::new(events::WindowReadings(app.handle().clone())));
                 tauri::async_runtime::spawn(interlock.run_background());
             }
+            let handle = app.handle();
+            tray::install(handle);
+            // The installed (release) app keeps the OS autostart entry in step with the setting;
+            // debug builds (tests, development) touch it only when an administrator changes it.
+            if let Some(a) = agent.filter(|_| !cfg!(debug_assertions)) {
+                if let Err(e) = agent_commands::sync_autostart(handle, a.start_at_login) {
+                    tracing::warn!("start at login: {}", e.message);
+                }
+            }
+            // Launched by the login session: the station runs in the tray without a window
+            // (a hidden window would cost its web view); kiosk mode always shows the window.
+            if start_hidden && !kiosk {
+                tracing::info!("started at login: running in the tray");
+            } else {
+                window::open_main(handle);
+            }
             Ok(())
         })
         .invoke_handler(invoke_handler)
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => 0,
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => {
+            app.run(|_app, event| {
+                // Closing the last window leaves the station running in the tray. An explicit
+                // quit (`exit(0)`, after a staff password) has a code and goes through; an OS
+                // session end or shutdown ends the process by signal and is never held up.
+                if let tauri::RunEvent::ExitRequested {
+                    api, code: None, ..
+                } = event
+                {
+                    api.prevent_exit();
+                }
+            });
+            0
+        }
         Err(e) => {
             tracing::error!("the window could not run: {e}");
             eprintln!("interlock-station: the window could not run: {e}");

@@ -31,7 +31,7 @@ describe('App startup', () => {
       'The database was written by a newer version of the app.',
     );
     expect(screen.getByTestId('startup-error-path').textContent).toBe('C:\\ProgramData\\Interlock Station\\station.db');
-    expect(backend.calls.map((c) => c.cmd)).toEqual(['app_status']);
+    expect(backend.calls.map((c) => c.cmd)).toEqual(['app_status', 'window_agent']);
   });
 
   it('shows the setup screen when no account exists', async () => {

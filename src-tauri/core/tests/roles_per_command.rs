@@ -504,6 +504,34 @@ fn table() -> Vec<(&'static str, Call, Expect)> {
             |c| c.station.set_retention_days(400),
             Roles([false, false, true]),
         ),
+        (
+            "public_overview",
+            |c| c.station.public_overview().map(drop),
+            Anyone,
+        ),
+        // Reads the shell's window flags only; nothing in the core.
+        ("window_agent", |_| Ok(()), Anyone),
+        ("quit_info", |c| c.station.pending_work().map(drop), Anyone),
+        (
+            // A password check of its own, whoever is signed in (see tests/agent.rs).
+            "quit_app",
+            |c| c.station.verify_staff_password("admin", ADMIN_PW).map(drop),
+            Anyone,
+        ),
+        (
+            "get_agent_settings",
+            |c| c.station.agent_settings().map(drop),
+            Anyone,
+        ),
+        (
+            "set_agent_settings",
+            |c| {
+                c.station
+                    .set_agent_settings(c.station.agent_settings()?)
+                    .map(drop)
+            },
+            Roles([false, false, true]),
+        ),
     ]
 }
 

@@ -344,6 +344,59 @@ async setRetentionDays(days: number) : Promise<Result<null, CoreError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * The sign-in screen's read-only station status (no sign-in needed, no names).
+ */
+async publicOverview() : Promise<Result<PublicOverview, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("public_overview") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async windowAgent() : Promise<WindowAgent> {
+    return await TAURI_INVOKE("window_agent");
+},
+async quitInfo() : Promise<Result<QuitInfo, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("quit_info") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Stops the station (workers, auto-lock, the tray) after a staff or administrator password.
+ */
+async quitApp(username: string, password: string) : Promise<Result<null, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("quit_app", { username, password }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getAgentSettings() : Promise<Result<AgentSettings, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_agent_settings") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Administrators: kiosk mode takes effect at once; start at login writes or removes the OS
+ * autostart entry.
+ */
+async setAgentSettings(settings: AgentSettings) : Promise<Result<AgentSettings, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_agent_settings", { settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -402,6 +455,18 @@ export type AccountUpdate = { display_name: string; role: Role; active: boolean 
 export type Action = { type: ActionType; subtype: ActionSubtype }
 export type ActionSubtype = "create" | "update" | "delete" | "unlock" | "status" | "lock"
 export type ActionType = "order" | "event" | "interlock"
+/**
+ * How the station runs on its PC (administrators change it).
+ */
+export type AgentSettings = { 
+/**
+ * Fullscreen, undecorated; the window cannot be closed or left without a staff sign-in.
+ */
+kiosk_mode: boolean; 
+/**
+ * Start with the user's session (hidden in the tray).
+ */
+start_at_login: boolean }
 export type AppStatus = { state: StartupState; error: CoreError | null; database_path: string; version: string }
 /**
  * A booking as the audit log remembers it.
@@ -614,6 +679,30 @@ export type OverviewEvent = {
  * Whether the booking belongs to the signed-in account.
  */
 mine: boolean; event_id: string | null; title: string | null; user_display_name: string | null; starts_at: string; ends_at: string }
+/**
+ * Work the agent would leave undone if it stopped now.
+ */
+export type PendingWork = { auto_locks: number; deliveries: number }
+/**
+ * A booking as the lock screen shows it: times only, no user, no title.
+ */
+export type PublicBooking = { starts_at: string; ends_at: string }
+/**
+ * One instrument on the lock screen.
+ */
+export type PublicInstrument = { service_id: string; name: string; has_interlock: boolean; 
+/**
+ * The last reading; None before the first one.
+ */
+reading: StatusReading | null; current: PublicBooking | null; next: PublicBooking | null }
+/**
+ * What the sign-in screen shows to anyone at the station.
+ */
+export type PublicOverview = { now: string; instruments: PublicInstrument[] }
+/**
+ * What quitting would leave undone.
+ */
+export type QuitInfo = { pending: PendingWork; warning: string | null }
 export type Role = "administrator" | "facility_staff" | "instrument_user"
 /**
  * What to do with a stored secret when a webhook is saved.
@@ -753,6 +842,14 @@ export type WebhookSaved = { webhook: Webhook; new_signing_secret: string | null
  * URL): saved, but the editor warns about each (see [`credential_warnings`]).
  */
 credential_warnings: string[] }
+/**
+ * What the window needs to know about the agent when it opens.
+ */
+export type WindowAgent = { kiosk_mode: boolean; 
+/**
+ * The tray's "Quit" asked for the Quit dialog (read once).
+ */
+quit_requested: boolean }
 
 /** tauri-specta globals **/
 
