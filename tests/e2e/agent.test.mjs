@@ -1,0 +1,120 @@
+// The station as an agent, in the real window: the lock screen on the sign-in screen (readings and
+// booking times, no one's name), Quit refusing a wrong password and an instrument user, closing
+// the window (the process stays, its web process exits) and a second launch bringing the window
+// back (the single-instance hand-over creates it again).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  appBinary, click, find, findAll, newDataDir, openApp, repoRoot, screenshot, screenshotDir, type, waitFor,
+} from './harness.mjs';
+
+let app;
+const dataDir = newDataDir();
+const ROOT_PW = 'root-password-1';
+const UMA_PW = 'uma-password-1';
+
+function cli(args, input = '') {
+  return execFileSync(appBinary, ['--data-dir', dataDir, ...args], { encoding: 'utf8', input });
+}
+
+function iso(minutesFromNow) {
+  const d = new Date(Date.now() + minutesFromNow * 60000);
+  d.setSeconds(0, 0);
+  return d.toISOString();
+}
+
+/** PIDs of the app on this data folder, and of each process's parent. */
+function procs() {
+  const out = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (stat[0] === 'Z') continue;
+      out.push({ pid: Number(entry), ppid: Number(stat[1]), args });
+    } catch { /* ended meanwhile */ }
+  }
+  return out;
+}
+const appPid = () => procs().find((p) => p.args[0] === appBinary && p.args.includes(dataDir) && !p.args.includes('schedule'))?.pid;
+const webProcesses = (pid) => procs().filter((p) => p.ppid === pid && /WebKitWebProcess/.test(p.args[0] ?? ''));
+
+before(async () => {
+  cli(['account', 'add', 'root', '--name', 'Rita Root', '--role', 'admin'], `${ROOT_PW}\n`);
+  cli(['account', 'add', 'uma', '--name', 'Uma Userlady', '--role', 'user'], `${UMA_PW}\n`);
+  const schedule = {
+    format: 'interlock-station-schedule', version: 1,
+    services: [{ name: 'Confocal', tags: ['has_interlock'] }, { name: 'Sequencer', tags: [] }],
+    events: [{ service: 'Confocal', user: 'uma', title: 'Secret imaging', starts_at: iso(-30), ends_at: iso(90) }],
+  };
+  const file = path.join(dataDir, 'schedule.json');
+  writeFileSync(file, JSON.stringify(schedule));
+  cli(['schedule', 'import', file]);
+  app = await openApp(dataDir);
+}, { timeout: 120000 });
+after(async () => { await app?.stop(); });
+
+test('the lock screen shows instruments and bookings without names', { timeout: 60000 }, async () => {
+  const { driver } = app;
+  await find(driver, 'signin-screen');
+  await find(driver, 'lock-screen');
+  const rows = await findAll(driver, 'lock-instrument');
+  const texts = await Promise.all(rows.map((r) => r.getText()));
+  assert.equal(texts.length, 2);
+  assert.match(texts[0], /Confocal/);
+  assert.match(texts[0], /Unknown \(not read yet\)/);
+  assert.match(texts[0], /Booked \d\d:\d\d–\d\d:\d\d/);
+  assert.match(texts[1], /Sequencer/);
+  assert.match(texts[1], /Free now/);
+  const page = await driver.getPageSource();
+  for (const secret of ['uma', 'Uma', 'Userlady', 'Secret imaging']) {
+    assert.ok(!page.includes(secret), `the lock screen shows ${secret}`);
+  }
+  await screenshot(driver, 'lock-screen');
+  mkdirSync(path.join(repoRoot, 'docs/screenshots'), { recursive: true });
+  copyFileSync(path.join(screenshotDir, 'lock-screen.png'), path.join(repoRoot, 'docs/screenshots/lock-screen.png'));
+});
+
+test('Quit refuses a wrong password and an instrument user', { timeout: 60000 }, async () => {
+  const { driver } = app;
+  await click(driver, 'quit-open');
+  await find(driver, 'quit-dialog');
+  await type(driver, 'quit-username', 'root');
+  await type(driver, 'quit-password', 'not-the-password');
+  await click(driver, 'quit-submit');
+  await waitFor(driver, async () => (await (await find(driver, 'quit-error')).getText()) === 'Wrong username or password.', 'wrong password refused');
+  await type(driver, 'quit-username', 'uma');
+  await type(driver, 'quit-password', UMA_PW);
+  await click(driver, 'quit-submit');
+  await waitFor(driver, async () => /Only facility staff or an administrator/.test(await (await find(driver, 'quit-error')).getText()), 'instrument user refused');
+  assert.ok(appPid(), 'the app still runs');
+  await click(driver, 'quit-cancel');
+});
+
+test('closing the window keeps the station running; a second launch opens it again', { timeout: 90000 }, async () => {
+  const { driver } = app;
+  const pid = appPid();
+  assert.ok(pid, 'the app runs');
+  await waitFor(driver, async () => webProcesses(pid).length > 0, 'a web process for the window');
+  // The close button as a window manager sends it (WM_DELETE_WINDOW): the window is destroyed,
+  // not the app. (WebDriver's own close would end its session and the app with it.)
+  execFileSync('python3', [path.join(repoRoot, 'tests/e2e/wm-close.py'), 'Interlock Station']);
+  const deadline = Date.now() + 15000;
+  while (webProcesses(pid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(webProcesses(pid).length, 0, 'the web process exits with the window');
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(appPid(), pid, 'the station process keeps running without a window');
+
+  // A second launch hands over to the running station, which builds the window again.
+  const started = Date.now();
+  const second = spawn(appBinary, ['--data-dir', dataDir], { stdio: 'ignore' });
+  await new Promise((r) => second.once('exit', r));
+  while (webProcesses(pid).length === 0 && Date.now() - started < 15000) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(webProcesses(pid).length > 0, 'the window is back');
+  console.log(`window back ${Date.now() - started} ms after the second launch`);
+  assert.equal(appPid(), pid, 'still the same station process');
+});
