@@ -32,10 +32,12 @@ if nm -D "$bin" 2>/dev/null | grep -q axum || strings "$bin" | grep -q 'rcgen\|a
   echo "warning: server crates (axum/rcgen) appear linked into the app"
 fi
 
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+raw=$(mktemp) out=$(mktemp)
+trap 'rm -f "$raw" "$out"' EXIT
+# Into a file, not a pipe: a helper the session bus starts (at-spi) may keep the pipe open.
 timeout 600 xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-test-session.sh \
-  node scripts/first-screen.mjs "$bin" --runs "$runs" 2>/dev/null | grep '^{' >"$out"
+  node scripts/first-screen.mjs "$bin" --runs "$runs" >"$raw" 2>&1 || { tail -20 "$raw"; exit 1; }
+grep '^{' "$raw" >"$out"
 node -e '
   const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
   const med = (k) => { const v = rows.map((r) => typeof k === "function" ? k(r) : r[k]).filter((x) => x != null).sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)] : "-"; };
