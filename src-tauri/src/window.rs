@@ -42,10 +42,22 @@ pub fn open_main(app: &AppHandle) {
     }
     match WebviewWindowBuilder::from_config(app, &config).and_then(|b| b.build()) {
         Ok(window) => {
+            if kiosk(app) {
+                cover_monitor(&window);
+            }
             let _ = window.set_focus();
             tracing::info!(kiosk = kiosk(app), "window opened");
         }
         Err(e) => tracing::error!("cannot open the window: {e}"),
+    }
+}
+
+/// Kiosk: also size the window to its monitor, for desktops without a window manager that would
+/// honour the fullscreen request (a bare X server).
+fn cover_monitor(window: &tauri::WebviewWindow) {
+    if let Ok(Some(monitor)) = window.current_monitor() {
+        let _ = window.set_position(*monitor.position());
+        let _ = window.set_size(*monitor.size());
     }
 }
 
@@ -56,6 +68,9 @@ pub fn apply_kiosk(app: &AppHandle, on: bool) {
         let _ = window.set_decorations(!on);
         let _ = window.set_fullscreen(on);
         let _ = window.set_resizable(!on);
+        if on {
+            cover_monitor(&window);
+        }
     }
 }
 

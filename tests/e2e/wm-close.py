@@ -3,8 +3,8 @@
 WM_PROTOCOLS / WM_DELETE_WINDOW client message (Xvfb runs no window manager).
 Usage: wm-close.py "Window title"   -> exit 0 when sent, 1 when no such window."""
 import sys
-from ctypes import (CDLL, POINTER, Structure, Union, byref, c_char_p, c_int, c_long, c_uint,
-                    c_ulong, c_void_p)
+from ctypes import (CDLL, CFUNCTYPE, POINTER, Structure, Union, byref, c_char_p, c_int, c_long,
+                    c_uint, c_ulong, c_void_p)
 
 x = CDLL("libX11.so.6")
 x.XOpenDisplay.restype = c_void_p
@@ -39,6 +39,9 @@ def windows(dpy, w):
         yield from windows(dpy, children[i])
 
 
+# A window can vanish while the tree is walked (the app closing one): ignore such X errors.
+IGNORE = CFUNCTYPE(c_int, c_void_p, c_void_p)(lambda _d, _e: 0)
+x.XSetErrorHandler(IGNORE)
 dpy = x.XOpenDisplay(None)
 if not dpy:
     sys.exit("cannot open the display")
