@@ -4,6 +4,7 @@
 // back (the single-instance hand-over creates it again).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -43,7 +44,17 @@ function procs() {
 const appPid = () => procs().find((p) => p.args[0] === appBinary && p.args.includes(dataDir) && !p.args.includes('schedule'))?.pid;
 const webProcesses = (pid) => procs().filter((p) => p.ppid === pid && /WebKitWebProcess/.test(p.args[0] ?? ''));
 
+// A loopback receiver for the order webhook.
+const received = [];
+const receiver = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => (body += d));
+  req.on('end', () => { received.push({ url: req.url, body }); res.end('{}'); });
+});
+
 before(async () => {
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/orders`;
   cli(['account', 'add', 'root', '--name', 'Rita Root', '--role', 'admin'], `${ROOT_PW}\n`);
   cli(['account', 'add', 'uma', '--name', 'Uma Userlady', '--role', 'user'], `${UMA_PW}\n`);
   const schedule = {
@@ -54,9 +65,20 @@ before(async () => {
   const file = path.join(dataDir, 'schedule.json');
   writeFileSync(file, JSON.stringify(schedule));
   cli(['schedule', 'import', file]);
+  // The station's own configuration plus a webhook for new orders (all or nothing on import).
+  const configFile = path.join(dataDir, 'config.json');
+  cli(['config', 'export', configFile]);
+  const config = JSON.parse(readFileSync(configFile, 'utf8'));
+  config.webhooks.push({
+    id: '01JHIDDENORDERHOOK0000000', name: 'orders', enabled: true, action: 'order/create', service_id: null,
+    url: hookUrl, verb: 'POST', insecure: false, headers: [], auth: 'none', body: {}, timeout_secs: 5,
+    signing: false, ca_pem: null,
+  });
+  writeFileSync(configFile, JSON.stringify(config));
+  cli(['config', 'import', configFile]);
   app = await openApp(dataDir);
 }, { timeout: 120000 });
-after(async () => { await app?.stop(); });
+after(async () => { await app?.stop(); receiver.close(); });
 
 test('the lock screen shows instruments and bookings without names', { timeout: 60000 }, async () => {
   const { driver } = app;
@@ -95,7 +117,7 @@ test('Quit refuses a wrong password and an instrument user', { timeout: 60000 },
   await click(driver, 'quit-cancel');
 });
 
-test('closing the window keeps the station running; a second launch opens it again', { timeout: 90000 }, async () => {
+test('closing the window keeps the station running; a second launch opens it again', { timeout: 150000 }, async () => {
   const { driver } = app;
   const pid = appPid();
   assert.ok(pid, 'the app runs');
@@ -108,6 +130,22 @@ test('closing the window keeps the station running; a second launch opens it aga
   assert.equal(webProcesses(pid).length, 0, 'the web process exits with the window');
   await new Promise((r) => setTimeout(r, 2000));
   assert.equal(appPid(), pid, 'the station process keeps running without a window');
+
+  // Meanwhile an order comes in through the command line: the running station's outbox worker
+  // delivers its webhook with no window open.
+  const orders = path.join(dataDir, 'orders.json');
+  writeFileSync(orders, JSON.stringify({
+    format: 'interlock-station-schedule', version: 1,
+    orders: [{ reference: 'ORD-HIDDEN', customer: 'Smith lab', status: 'open', lines: [] }],
+  }));
+  cli(['schedule', 'import', orders]);
+  const until = Date.now() + 45000;
+  // The payload names the order by id (the only order of this station).
+  const delivered = () => received.some((r) => r.url === '/orders' && JSON.parse(r.body).order_id);
+  while (!delivered() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  assert.ok(delivered(),
+    `the order webhook was delivered while the window was closed; received ${JSON.stringify(received)}; log: ${cli(['deliveries'])}`);
+  assert.equal(webProcesses(pid).length, 0, 'still no window');
 
   // A second launch hands over to the running station, which builds the window again.
   const started = Date.now();
