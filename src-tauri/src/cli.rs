@@ -38,7 +38,7 @@ pub enum Command {
         /// How many to show.
         #[arg(long, default_value_t = 50)]
         limit: usize,
-        /// Only this outcome: delivered, retrying, failed or test.
+        /// Only this outcome: delivered, retrying, failed, skipped or test.
         #[arg(long)]
         outcome: Option<String>,
         /// Print JSON instead of a table.

@@ -2,13 +2,14 @@
 import type { DeliveryAttempt, ErrorClass } from '../../lib/ipc';
 import { formatDateTime } from '../../lib/time';
 
-export const OUTCOMES = ['delivered', 'retrying', 'failed', 'test'] as const;
+export const OUTCOMES = ['delivered', 'retrying', 'failed', 'skipped', 'test'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const OUTCOME_LABELS: Record<Outcome, string> = {
   delivered: 'Delivered',
   retrying: 'Retrying',
   failed: 'Failed',
+  skipped: 'Skipped (webhook disabled)',
   test: 'Test',
 };
 
