@@ -10,7 +10,7 @@ say() { printf 'setup: %s\n' "$*"; }
 build_packages=(libwebkit2gtk-4.1-dev build-essential pkg-config libssl-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev libdbus-1-dev file curl)
 test_packages=(xvfb xauth webkit2gtk-driver dbus dbus-user-session gnome-keyring libsecret-tools
-  dunst libnotify-bin imagemagick desktop-file-utils)
+  dunst libnotify-bin imagemagick desktop-file-utils python3)
 
 missing=()
 for p in "${build_packages[@]}" "${test_packages[@]}"; do
