@@ -61,6 +61,18 @@ pub enum Command {
         #[command(subcommand)]
         action: AccountAction,
     },
+    /// Show or change how the app runs as the station agent: kiosk mode and start at login
+    /// (on, off). The running window applies a change made there at once; a change made here
+    /// takes effect at the app's next start, when the installed app writes or removes its OS
+    /// autostart entry to match.
+    Agent {
+        /// Kiosk mode: fullscreen, undecorated, closed only by staff (on or off).
+        #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
+        kiosk: Option<bool>,
+        /// Start at login, in the tray without a window (on or off).
+        #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
+        start_at_login: Option<bool>,
+    },
     /// Check the database, the OS keyring and the notification server, one line each.
     Doctor,
     /// Fill an empty data folder with a demo station wired to the relay simulator (`make demo`).
@@ -281,6 +293,25 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
             println!(
                 "keeping {days} days (since {cutoff}): removed {} settled deliveries, {} delivery attempts, {} audit entries",
                 r.outbox_rows, r.delivery_attempts, r.audit_entries
+            );
+        }
+        Command::Agent {
+            kiosk,
+            start_at_login,
+        } => {
+            let mut settings = station.agent_settings().map_err(|e| e.message)?;
+            if kiosk.is_some() || start_at_login.is_some() {
+                settings.kiosk_mode = kiosk.unwrap_or(settings.kiosk_mode);
+                settings.start_at_login = start_at_login.unwrap_or(settings.start_at_login);
+                settings = station
+                    .set_agent_settings(settings)
+                    .map_err(|e| e.message)?;
+            }
+            let on = |b: bool| if b { "on" } else { "off" };
+            println!(
+                "kiosk mode: {}\nstart at login: {}",
+                on(settings.kiosk_mode),
+                on(settings.start_at_login)
             );
         }
         Command::DemoSeed { relay } => demo_seed(&station, relay.trim_end_matches('/'))?,

@@ -120,6 +120,11 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Milliseconds since [`STARTED`].
+pub fn startup_ms() -> u128 {
+    STARTED.get().map_or(0, |t| t.elapsed().as_millis())
+}
+
 /// Returns the message to print when no display is available (Linux and BSDs only).
 fn missing_display() -> Option<&'static str> {
     #[cfg(all(unix, not(target_os = "macos")))]
@@ -132,8 +137,13 @@ fn missing_display() -> Option<&'static str> {
     None
 }
 
+/// When this process started its window part: the log says how long the first screen's
+/// `app_status` took after it, so a slow start is visible in the field.
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// Runs the app; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    STARTED.get_or_init(std::time::Instant::now);
     if let Some(command) = cli.command {
         let paths = StationPaths::resolve(cli.data_dir.as_deref());
         let _log_guard = logging::init(&paths.log_dir, false);
@@ -212,6 +222,7 @@ pub fn run(cli: Cli) -> i32 {
             interlock,
         })
         .setup(move |app| {
+            tracing::debug!(ms = startup_ms(), "setup");
             builder.mount_events(app);
             if let Some((station, deliverer)) = worker {
                 // Prunes history older than the retention setting, daily.

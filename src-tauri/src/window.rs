@@ -40,13 +40,19 @@ pub fn open_main(app: &AppHandle) {
         config.decorations = false;
         config.resizable = false;
     }
-    match WebviewWindowBuilder::from_config(app, &config).and_then(|b| b.build()) {
+    let built = WebviewWindowBuilder::from_config(app, &config).and_then(|b| {
+        b.on_page_load(|_, payload| {
+            tracing::debug!(event = ?payload.event(), ms = crate::startup_ms(), "page load");
+        })
+        .build()
+    });
+    match built {
         Ok(window) => {
             if kiosk(app) {
                 cover_monitor(&window);
             }
             let _ = window.set_focus();
-            tracing::info!(kiosk = kiosk(app), "window opened");
+            tracing::info!(kiosk = kiosk(app), ms = crate::startup_ms(), "window opened");
         }
         Err(e) => tracing::error!("cannot open the window: {e}"),
     }

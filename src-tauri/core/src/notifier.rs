@@ -11,15 +11,18 @@ pub trait Notifier: Send + Sync {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DesktopNotifier;
 
+/// The app's identifier (`identifier` in tauri.conf.json). The Windows installers register it as
+/// the AppUserModelID of the Start-menu shortcut, so toasts carry it to be shown under "Interlock
+/// Station" (without it notify-rust falls back to PowerShell's id and the toast names PowerShell).
+pub const APP_USER_MODEL_ID: &str = "org.interlockstation.station";
+
 impl Notifier for DesktopNotifier {
     fn notify(&self, summary: &str, body: &str) -> Result<(), String> {
-        notify_rust::Notification::new()
-            .appname("Interlock Station")
-            .summary(summary)
-            .body(body)
-            .show()
-            .map(drop)
-            .map_err(|e| e.to_string())
+        let mut n = notify_rust::Notification::new();
+        n.appname("Interlock Station").summary(summary).body(body);
+        #[cfg(target_os = "windows")]
+        n.app_id(APP_USER_MODEL_ID);
+        n.show().map(drop).map_err(|e| e.to_string())
     }
 }
 
@@ -35,5 +38,15 @@ pub fn notify_in_background(notifier: std::sync::Arc<dyn Notifier>, summary: Str
         });
     if let Err(e) = spawned {
         tracing::warn!("desktop notification not shown: cannot start a thread: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_toast_app_id_is_the_bundle_identifier() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tauri.conf.json")).unwrap();
+        assert_eq!(conf["identifier"], super::APP_USER_MODEL_ID);
     }
 }

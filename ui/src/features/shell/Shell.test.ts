@@ -193,4 +193,31 @@ describe('Shell', () => {
     expect(screen.queryByTestId('interlock-error-banner')).toBeNull();
     expect(interlockErrors.list).toHaveLength(0);
   });
+
+  it('staff can open Quit from the signed-in screens; instrument users cannot', async () => {
+    let role: SessionInfo['account']['role'] = 'instrument_user';
+    const backend = fakeBackend({
+      app_status: () => ready,
+      current_session: () => session({ role }),
+      station_overview: () => overview,
+      quit_info: () => ({ pending: { auto_locks: 1, deliveries: 0 }, warning: '1 pending auto-lock will not be carried out.' }),
+      quit_app: () => fail('SIGN_IN_FAILED', 'Wrong username or password.'),
+    });
+    render(App);
+    await screen.findByTestId('station-screen');
+    expect(screen.queryByTestId('shell-quit')).toBeNull();
+    cleanup();
+
+    role = 'facility_staff';
+    render(App);
+    await screen.findByTestId('station-screen');
+    await fireEvent.click(screen.getByTestId('shell-quit'));
+    await screen.findByTestId('quit-dialog');
+    await waitFor(() => expect(screen.getByTestId('quit-warning').textContent).toContain('1 pending auto-lock'));
+    await fireEvent.input(screen.getByTestId('quit-username'), { target: { value: 'sam' } });
+    await fireEvent.input(screen.getByTestId('quit-password'), { target: { value: 'wrong' } });
+    await fireEvent.click(screen.getByTestId('quit-submit'));
+    await waitFor(() => expect(screen.getByTestId('quit-error').textContent).toBe('Wrong username or password.'));
+    expect(backend.callsTo('quit_app')[0]).toMatchObject({ username: 'sam' });
+  });
 });
