@@ -61,7 +61,12 @@ pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, CoreErr
             }),
     };
     static FIRST: std::sync::Once = std::sync::Once::new();
-    FIRST.call_once(|| tracing::info!(ms = crate::startup_ms(), "first screen's app_status answered"));
+    FIRST.call_once(|| {
+        tracing::info!(
+            ms = crate::startup_ms(),
+            "first screen's app_status answered"
+        )
+    });
     let (state, error) = match setup_required {
         Ok(true) => (StartupState::NeedsSetup, None),
         Ok(false) => (StartupState::Ready, None),

@@ -52,7 +52,11 @@ pub fn open_main(app: &AppHandle) {
                 cover_monitor(&window);
             }
             let _ = window.set_focus();
-            tracing::info!(kiosk = kiosk(app), ms = crate::startup_ms(), "window opened");
+            tracing::info!(
+                kiosk = kiosk(app),
+                ms = crate::startup_ms(),
+                "window opened"
+            );
         }
         Err(e) => tracing::error!("cannot open the window: {e}"),
     }
