@@ -52,7 +52,9 @@ if [ "$ui_rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then f=1; tail -40 "$logs/ui-test.
 record ui "${p:-0}" "${f:-0}"
 
 echo "== end to end (real window under Xvfb, tauri-driver)"
-if cargo build --workspace --locked >"$logs/app-build.log" 2>&1; then
+# `cargo test --no-run` leaves the app and relay-simulator binaries in target/debug built with the
+# same (dev-dependency-unified) features as the Rust tests above, so nothing is compiled twice.
+if cargo test --workspace --locked --no-run >"$logs/app-build.log" 2>&1; then
   timeout 1200 xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-test-session.sh \
     node --test --test-reporter=tap --test-concurrency=1 tests/e2e/ >"$logs/e2e.log" 2>&1
   e2e_rc=$?

@@ -122,6 +122,9 @@ pub struct Round {
     pub claimed: Vec<DueDelivery>,
     /// Claimed rows whose request could not be built (a locked keyring): logged and rescheduled.
     pub held: Vec<String>,
+    /// Due rows of a disabled webhook settled as skipped instead of claimed: their slots are
+    /// still free, so the sender claims again at once.
+    pub skipped: usize,
 }
 
 /// Which rows a round claims.
@@ -255,7 +258,13 @@ pub async fn drain<S: OutboxStation>(
         );
         attempted.extend(round.held);
         let claimed_none = round.claimed.is_empty();
+        let skipped_some = round.skipped > 0;
         start_sends(&mut tasks, deliverer, round.claimed);
+        if skipped_some && tasks.len() < max_in_flight {
+            // Rows of a disabled webhook took no slot: claim the next ones before waiting.
+            done = Vec::new();
+            continue;
+        }
         if tasks.is_empty() && claimed_none {
             return Ok(report);
         }
@@ -339,7 +348,7 @@ pub async fn run_worker<S: OutboxStation>(
                 if !round.verdicts.is_empty() {
                     tracing::debug!(recorded = round.verdicts.len(), "outbox outcomes recorded");
                 }
-                let claimed_some = !round.claimed.is_empty();
+                let claimed_some = !round.claimed.is_empty() || round.skipped > 0;
                 start_sends(&mut tasks, &deliverer, round.claimed);
                 if claimed_some && tasks.len() < DEFAULT_MAX_IN_FLIGHT {
                     // More may be due at once; claim again before waiting.

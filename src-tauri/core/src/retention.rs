@@ -20,7 +20,7 @@ use std::time::Duration;
 pub const DEFAULT_RETENTION_DAYS: u32 = 400;
 pub const MIN_RETENTION_DAYS: u32 = 30;
 pub const MAX_RETENTION_DAYS: u32 = 3650;
-const RETENTION_KEY: &str = "history_retention_days";
+pub(crate) const RETENTION_KEY: &str = "history_retention_days";
 /// Rows deleted per statement (and per database lock).
 const BATCH: usize = 2000;
 /// How often the app prunes.
@@ -67,6 +67,16 @@ fn cursor(before: Option<&str>) -> CoreResult<Option<i64>> {
         .transpose()
 }
 
+/// The rule the retention setting must pass (the Settings window and `config import` both use it).
+pub(crate) fn check_retention_days(days: u32) -> CoreResult<()> {
+    if !(MIN_RETENTION_DAYS..=MAX_RETENTION_DAYS).contains(&days) {
+        return Err(CoreError::validation(format!(
+            "History is kept between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days."
+        )));
+    }
+    Ok(())
+}
+
 fn prune_settled_outbox(
     conn: &rusqlite::Connection,
     cutoff: Timestamp,
@@ -91,11 +101,7 @@ impl Station {
     /// Administrators set how many days of history are kept.
     pub fn set_retention_days(&self, days: u32) -> CoreResult<()> {
         self.actor(Permission::ManageSettings)?;
-        if !(MIN_RETENTION_DAYS..=MAX_RETENTION_DAYS).contains(&days) {
-            return Err(CoreError::validation(format!(
-                "History is kept between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days."
-            )));
-        }
+        check_retention_days(days)?;
         settings::set(self.store().conn(), RETENTION_KEY, &days.to_string())?;
         tracing::info!(days, "history retention set");
         Ok(())

@@ -7,6 +7,7 @@
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::outbox::RetryPolicy;
+use crate::retention::{check_retention_days, RETENTION_KEY};
 use crate::roles::Permission;
 use crate::station::webhooks::{
     auth_key, check_webhook, header_key, secret_keys, signing_key, webhook_credential_warnings,
@@ -41,6 +42,10 @@ pub struct ConfigSettings {
     /// station's value is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interlock_poll_secs: Option<u32>,
+    /// Days of history kept (delivery log, audit, settled deliveries). Absent in older files: the
+    /// station's value is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -134,6 +139,7 @@ impl Station {
         self.actor(Permission::ManageSettings)?;
         let settings = self.settings()?;
         let poll = self.interlock_poll_secs()?;
+        let retention_days = self.retention_days()?;
         let retry_policy = self.retry_policy()?;
         let store = self.store();
         let services = services::list(store.conn())?
@@ -184,6 +190,7 @@ impl Station {
                 idle_timeout_minutes: settings.idle_timeout_minutes,
                 retry_policy,
                 interlock_poll_secs: Some(poll),
+                history_retention_days: Some(retention_days),
             },
             services,
             webhooks,
@@ -213,6 +220,10 @@ impl Station {
             .map_err(|e| refuse("settings.idle_timeout_minutes", e.message))?;
         if let Some(secs) = file.settings.interlock_poll_secs {
             check_poll_secs(secs).map_err(|e| refuse("settings.interlock_poll_secs", e.message))?;
+        }
+        if let Some(days) = file.settings.history_retention_days {
+            check_retention_days(days)
+                .map_err(|e| refuse("settings.history_retention_days", e.message))?;
         }
         check_retry_policy(&file.settings.retry_policy)
             .map_err(|e| refuse("settings.retry_policy", e.message))?;
@@ -324,6 +335,9 @@ impl Station {
         )?;
         if let Some(secs) = file.settings.interlock_poll_secs {
             settings::set(&tx, POLL_KEY, &secs.to_string())?;
+        }
+        if let Some(days) = file.settings.history_retention_days {
+            settings::set(&tx, RETENTION_KEY, &days.to_string())?;
         }
         let policy = serde_json::to_string(&file.settings.retry_policy)
             .map_err(|e| CoreError::internal(e.to_string()))?;

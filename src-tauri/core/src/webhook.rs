@@ -350,12 +350,16 @@ impl WebhookInput {
     }
 }
 
-/// Headers the app sets itself; configuring them would break the request.
+/// Headers the app sets itself; configuring them would break the request (the `webhook-*` ones
+/// carry the idempotency key and the Standard Webhooks signature of every delivery).
 pub const RESERVED_HEADERS: &[&str] = &[
     "content-type",
     "content-length",
     "host",
     "transfer-encoding",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
 ];
 
 pub fn validate_url(raw: &str) -> CoreResult<url::Url> {
@@ -619,6 +623,9 @@ mod tests {
             "content-length",
             "Host",
             "Transfer-Encoding",
+            "webhook-id",
+            "Webhook-Timestamp",
+            "WEBHOOK-SIGNATURE",
         ] {
             assert!(validate_header_name(reserved)
                 .unwrap_err()

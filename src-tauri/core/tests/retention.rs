@@ -219,6 +219,51 @@ fn the_retention_setting_is_validated_and_for_administrators() {
     f.station.prune_history_unchecked().unwrap();
 }
 
+#[test]
+fn the_retention_setting_travels_in_config_export_and_import() {
+    let from = Fixture::new();
+    from.station.set_retention_days(90).unwrap();
+    let file = from.station.export_config().unwrap();
+    assert_eq!(file.settings.history_retention_days, Some(90));
+    let json = serde_json::to_value(&file).unwrap();
+    assert_eq!(json["settings"]["history_retention_days"], 90, "{json}");
+
+    // Round trip through the JSON text onto another station.
+    let to = Fixture::new();
+    assert_eq!(to.station.retention_days().unwrap(), DEFAULT_RETENTION_DAYS);
+    let text = serde_json::to_string_pretty(&file).unwrap();
+    let parsed: interlock_core::transfer::ConfigFile = serde_json::from_str(&text).unwrap();
+    to.station.import_config(&parsed).unwrap();
+    assert_eq!(to.station.retention_days().unwrap(), 90);
+    assert_eq!(to.station.export_config().unwrap().settings, file.settings);
+
+    // Refused with the Settings window's rule, all or nothing: the idle time of the same file is
+    // not written either.
+    for bad in [0, 29, 3651] {
+        let mut wrong = file.clone();
+        wrong.settings.history_retention_days = Some(bad);
+        wrong.settings.idle_timeout_minutes = 42;
+        let before = to.station.export_config().unwrap();
+        let err = to.station.import_config(&wrong).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Validation);
+        assert_eq!(
+            err.message,
+            "settings.history_retention_days: History is kept between 30 and 3650 days.",
+            "{bad}"
+        );
+        assert_eq!(to.station.export_config().unwrap(), before, "{bad}");
+    }
+
+    // A file from before the setting was exported keeps the station's value.
+    let mut older = file.clone();
+    older.settings.history_retention_days = None;
+    let text = serde_json::to_string(&older).unwrap();
+    assert!(!text.contains("history_retention_days"), "{text}");
+    to.station.set_retention_days(120).unwrap();
+    to.station.import_config(&older).unwrap();
+    assert_eq!(to.station.retention_days().unwrap(), 120);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_logs_are_read_a_page_at_a_time() {
     let f = Fixture::new();

@@ -532,6 +532,111 @@ async fn redirects_are_not_followed_and_410_disables_the_webhook() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn after_a_410_the_webhooks_later_due_rows_are_skipped_not_sent() {
+    // A real receiver on 127.0.0.1: /gone answers 503 three times, then 410; /alive answers 200.
+    let server = MockServer::start().await;
+    Mock::given(path("/gone"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/gone"))
+        .respond_with(ResponseTemplate::new(410))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(path("/alive"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let f = Fixture::new();
+    fast_retries(&f);
+    let user = f.account("uma", Role::InstrumentUser);
+    let svc = f.service("Microscope", &[]);
+    let create = action(ActionType::Event, ActionSubtype::Create);
+    let gone = f
+        .station
+        .save_webhook(
+            None,
+            hook("gone", create, &format!("{}/gone", server.uri())),
+        )
+        .unwrap()
+        .webhook;
+    f.station
+        .save_webhook(
+            None,
+            hook("alive", create, &format!("{}/alive", server.uri())),
+        )
+        .unwrap();
+    for h in 9..12 {
+        f.event(
+            &svc,
+            &user,
+            &format!("2026-11-30T{h:02}:00:00Z"),
+            &format!("2026-11-30T{h:02}:30:00Z"),
+        );
+    }
+    let d = deliverer();
+    // First drain: the three deliveries to /gone meet a 503 and are due again at once.
+    let first = drain(&f, &d).await;
+    assert_eq!((first.delivered, first.retrying), (3, 3), "{first:?}");
+    // Second drain, one request at a time: the first retry meets the 410, which disables the
+    // webhook; the two other due retries are settled as skipped without a request.
+    let second = outbox::drain(&f.station, &d, 1).await.unwrap();
+    assert_eq!((second.sent, second.failed), (1, 1), "{second:?}");
+    let to_gone =
+        |reqs: &[wiremock::Request]| reqs.iter().filter(|r| r.url.path() == "/gone").count();
+    assert_eq!(to_gone(&server.received_requests().await.unwrap()), 4);
+    let w = f
+        .station
+        .list_webhooks()
+        .unwrap()
+        .into_iter()
+        .find(|w| w.id == gone.id)
+        .unwrap();
+    assert!(!w.enabled);
+    assert!(w.disabled_reason.as_deref().unwrap().contains("410 Gone"));
+    let log = f.station.list_deliveries(None, None, 50).unwrap();
+    let of_gone: Vec<_> = log.iter().filter(|a| a.webhook_name == "gone").collect();
+    let outcomes = |o: &str| of_gone.iter().filter(|a| a.outcome == o).count();
+    assert_eq!(
+        (
+            outcomes("retrying"),
+            outcomes("failed"),
+            outcomes("skipped")
+        ),
+        (3, 1, 2),
+        "{of_gone:?}"
+    );
+    let failed = of_gone.iter().find(|a| a.outcome == "failed").unwrap();
+    assert_eq!(failed.status, Some(410));
+    for a in of_gone.iter().filter(|a| a.outcome == "skipped") {
+        assert_eq!(a.error.as_deref(), Some("Skipped — webhook disabled"));
+        assert_eq!(a.next_attempt_at, None);
+        assert_ne!(a.outbox_id, failed.outbox_id);
+    }
+    let conn = rusqlite::Connection::open(f.station.database_path()).unwrap();
+    let states: Vec<(String, i64)> = conn
+        .prepare("SELECT state, count(*) FROM outbox WHERE webhook_id = ?1 GROUP BY state ORDER BY state")
+        .unwrap()
+        .query_map([&gone.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(states, vec![("failed".into(), 1), ("skipped".into(), 2)]);
+    // Settled: nothing more goes to /gone, and a new event no longer queues for it.
+    f.event(&svc, &user, "2026-11-30T14:00:00Z", "2026-11-30T14:30:00Z");
+    let third = drain(&f, &d).await;
+    assert_eq!(
+        (third.sent, third.delivered),
+        (1, 1),
+        "only 'alive': {third:?}"
+    );
+    assert_eq!(to_gone(&server.received_requests().await.unwrap()), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_receiver_that_is_down_at_first_gets_the_delivery_once_it_is_up() {
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = std_listener.local_addr().unwrap();

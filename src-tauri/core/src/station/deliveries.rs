@@ -140,6 +140,7 @@ impl Station {
                         claimed.push((row, webhook));
                     } else {
                         skip_disabled(&tx, &row, &webhook, now)?;
+                        round.skipped += 1;
                     }
                 }
             }

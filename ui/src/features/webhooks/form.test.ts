@@ -234,7 +234,8 @@ describe('validators', () => {
     expect(validateHeaderName('X-Api-Key')).toBeNull();
     expect(validateHeaderName('  ')).toMatch(/required/);
     expect(validateHeaderName('X Api')).toMatch(/spaces/);
-    for (const name of ['Content-Type', 'content-length', 'HOST', 'Transfer-Encoding']) {
+    const reserved = ['Content-Type', 'content-length', 'HOST', 'Transfer-Encoding'];
+    for (const name of [...reserved, 'Webhook-Id', 'webhook-timestamp', 'Webhook-Signature']) {
       expect(validateHeaderName(name)).toMatch(/set by the app/);
     }
   });

@@ -411,7 +411,7 @@ interlockStatusChanged: "interlock-status-changed"
 
 /** user-defined constants **/
 
-export const LIMITS = {"auto_lock_retry_secs":[30,60,120,300],"default_lead_minutes":5,"default_poll_secs":30,"default_post_minutes":30,"default_retention_days":400,"default_timeout_secs":15,"history_page":200,"interlock_tag":"has_interlock","max_body_bytes":65536,"max_idle_timeout_minutes":240,"max_margin_minutes":1440,"max_poll_secs":3600,"max_retention_days":3650,"max_tag_length":64,"max_tags":32,"max_timeout_secs":120,"min_password_chars":8,"min_poll_secs":5,"min_retention_days":30,"min_timeout_secs":1,"reserved_headers":["content-type","content-length","host","transfer-encoding"]} as const;
+export const LIMITS = {"auto_lock_retry_secs":[30,60,120,300],"default_lead_minutes":5,"default_poll_secs":30,"default_post_minutes":30,"default_retention_days":400,"default_timeout_secs":15,"history_page":200,"interlock_tag":"has_interlock","max_body_bytes":65536,"max_idle_timeout_minutes":240,"max_margin_minutes":1440,"max_poll_secs":3600,"max_retention_days":3650,"max_tag_length":64,"max_tags":32,"max_timeout_secs":120,"min_password_chars":8,"min_poll_secs":5,"min_retention_days":30,"min_timeout_secs":1,"reserved_headers":["content-type","content-length","host","transfer-encoding","webhook-id","webhook-timestamp","webhook-signature"]} as const;
 
 /** user-defined types **/
 
