@@ -38,7 +38,7 @@ function procs() {
   }
   return out;
 }
-const appPid = () => procs().find((p) => p.args[0] === appBinary && p.args.includes(dataDir) && p.args.length === 3)?.pid;
+const appPid = () => procs().find((p) => p.args[0] === appBinary && p.args.includes(dataDir) && p.args.filter(Boolean).length === 3)?.pid;
 const webProcesses = (pid) => procs().filter((p) => p.ppid === pid && /WebKitWebProcess/.test(p.args[0] ?? ''));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
