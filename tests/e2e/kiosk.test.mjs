@@ -2,10 +2,12 @@
 // (the window manager's close, WM_DELETE_WINDOW) refused until staff sign in.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { appBinary, click, find, newDataDir, openApp, repoRoot, type, waitFor } from './harness.mjs';
+import {
+  appBinary, click, find, newDataDir, openApp, repoRoot, screenshot, screenshotDir, type, waitFor,
+} from './harness.mjs';
 
 let app;
 const dataDir = newDataDir();
@@ -33,8 +35,9 @@ before(async () => {
   execFileSync(appBinary, ['--data-dir', dataDir, 'account', 'add', 'root', '--name', 'Rita Root', '--role', 'admin'], {
     input: `${ROOT_PW}\n`,
   });
-  // Kiosk mode on, as an administrator would set it in Settings (stored in the station database).
-  execFileSync('python3', ['-c', `import sqlite3; c = sqlite3.connect(${JSON.stringify(path.join(dataDir, 'station.sqlite3'))}); c.execute("INSERT INTO settings (key, value) VALUES ('kiosk_mode', '1')"); c.commit()`]);
+  // Kiosk mode on, as a provisioning script sets it (the same setting as the Settings screen's).
+  const out = execFileSync(appBinary, ['--data-dir', dataDir, 'agent', '--kiosk', 'on'], { encoding: 'utf8' });
+  assert.match(out, /^kiosk mode: on$/m);
   app = await openApp(dataDir);
 }, { timeout: 120000 });
 after(async () => { await app?.stop(); });
@@ -48,6 +51,12 @@ test('kiosk: fullscreen, and closing needs a staff sign-in', { timeout: 60000 },
   }, 'the window covers the 1280x800 screen');
   const rect = await driver.manage().window().getRect();
   assert.deepEqual([rect.x, rect.y, rect.width, rect.height], [0, 0, 1280, 800]);
+  // The whole X screen as a person sees it (ImageMagick's import): the window and nothing else.
+  await screenshot(driver, 'kiosk-page');
+  mkdirSync(screenshotDir, { recursive: true });
+  const shot = path.join(screenshotDir, 'kiosk-screen.png');
+  execFileSync('import', ['-window', 'root', shot]);
+  copyFileSync(shot, path.join(repoRoot, 'docs/screenshots/kiosk-screen.png'));
 
   wmClose();
   await new Promise((r) => setTimeout(r, 1500));
