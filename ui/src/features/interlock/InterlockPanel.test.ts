@@ -443,4 +443,52 @@ describe('InterlockPanel: auto-lock', () => {
     await screen.findByTestId('interlock-unlock');
     expect(screen.queryByTestId('interlock-auto-lock')).toBeNull();
   });
+
+  it('after a successful lock shows the post-lock link Rust built and the moved end; Rust opens it', async () => {
+    const url = 'https://logbook.example.org/use?event=ev-1&who=ivan';
+    const ends = '2026-11-29T09:41:00Z';
+    const backend = fakeBackend({
+      interlock_panel: () => panel({ kind: 'open', opens_at: inMinutes(-60), closes_at: inMinutes(30) }),
+      interlock_command: (args): InterlockResult => ({
+        action: args.action as InterlockResult['action'],
+        ok: true,
+        results: [],
+        reading: null,
+        error: null,
+        post_lock_url: args.action === 'lock' ? url : null,
+        booking_ends_at: args.action === 'lock' ? ends : null,
+      }),
+      open_post_lock_link: () => url,
+    });
+    render(InterlockPanel, { props: { service } });
+    await fireEvent.click(await screen.findByTestId('interlock-lock'));
+    expect((await screen.findByTestId('interlock-post-lock-url')).textContent).toBe(url);
+    expect(screen.getByTestId('interlock-end-moved').textContent).toBe(`The booking now ends at ${hhmm(ends)}:00.`);
+    await fireEvent.click(screen.getByTestId('interlock-post-lock-open'));
+    await waitFor(() => expect(backend.callsTo('open_post_lock_link')).toEqual([{ serviceId: 'svc-a', eventId: 'ev-1' }]));
+    // The next command clears it; an unlock never shows one.
+    await fireEvent.click(screen.getByTestId('interlock-unlock'));
+    await waitFor(() => expect(screen.queryByTestId('interlock-after-lock')).toBeNull());
+  });
+
+  it('shows why the link could not be opened', async () => {
+    fakeBackend({
+      interlock_panel: () => panel({ kind: 'staff' }),
+      interlock_command: (): InterlockResult => ({
+        action: 'lock',
+        ok: true,
+        results: [],
+        reading: null,
+        error: null,
+        post_lock_url: 'https://x.example/',
+        booking_ends_at: null,
+      }),
+      open_post_lock_link: () => fail('VALIDATION', 'The post-lock link opens after a successful lock of this booking.'),
+    });
+    render(InterlockPanel, { props: { service } });
+    await fireEvent.click(await screen.findByTestId('interlock-lock'));
+    expect(screen.queryByTestId('interlock-end-moved')).toBeNull();
+    await fireEvent.click(await screen.findByTestId('interlock-post-lock-open'));
+    expect((await screen.findByTestId('interlock-post-lock-error')).textContent).toContain('after a successful lock');
+  });
 });

@@ -397,6 +397,22 @@ async setAgentSettings(settings: AgentSettings) : Promise<Result<AgentSettings, 
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async usageReport(from: string, to: string) : Promise<Result<UsageReport, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("usage_report", { from, to }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async openPostLockLink(serviceId: string, eventId: string) : Promise<Result<string, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("open_post_lock_link", { serviceId, eventId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -411,7 +427,7 @@ interlockStatusChanged: "interlock-status-changed"
 
 /** user-defined constants **/
 
-export const LIMITS = {"auto_lock_retry_secs":[30,60,120,300],"default_lead_minutes":5,"default_poll_secs":30,"default_post_minutes":30,"default_retention_days":400,"default_timeout_secs":15,"history_page":200,"interlock_tag":"has_interlock","max_body_bytes":65536,"max_idle_timeout_minutes":240,"max_margin_minutes":1440,"max_poll_secs":3600,"max_retention_days":3650,"max_tag_length":64,"max_tags":32,"max_timeout_secs":120,"min_password_chars":8,"min_poll_secs":5,"min_retention_days":30,"min_timeout_secs":1,"reserved_headers":["content-type","content-length","host","transfer-encoding"]} as const;
+export const LIMITS = {"auto_lock_retry_secs":[30,60,120,300],"default_lead_minutes":5,"default_poll_secs":30,"default_post_minutes":30,"default_retention_days":400,"default_timeout_secs":15,"history_page":200,"interlock_tag":"has_interlock","max_body_bytes":65536,"max_idle_timeout_minutes":240,"max_margin_minutes":1440,"max_poll_secs":3600,"max_post_lock_url_length":2000,"max_retention_days":3650,"max_tag_length":64,"max_tags":32,"max_timeout_secs":120,"min_password_chars":8,"min_poll_secs":5,"min_retention_days":30,"min_timeout_secs":1,"post_lock_placeholders":["event_id","order_id","service","username"],"post_lock_tag":"post_lock","reserved_headers":["content-type","content-length","host","transfer-encoding"],"set_end_on_lock_tag":"set_end_on_lock","trim_end_on_lock_tag":"trim_end_on_lock"} as const;
 
 /** user-defined types **/
 
@@ -594,7 +610,8 @@ export type ErrorCode =
  * A failure inside the app that is not the user's doing.
  */
 "INTERNAL"
-export type Event = { id: string; service_id: string; service_name: string; user_id: string; user_display_name: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null }
+export type EndOnLock = "set" | "trim"
+export type Event = { id: string; service_id: string; service_name: string; user_id: string; user_display_name: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null; usage: Usage | null }
 export type EventInput = { service_id: string; user_id: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null }
 export type FirstAdministrator = { username: string; display_name: string; 
 /**
@@ -644,7 +661,7 @@ reading: StatusReading | null;
 /**
  * One sentence for the banner when something failed.
  */
-error: string | null }
+error: string | null; post_lock_url: string | null; booking_ends_at: string | null }
 /**
  * A new status reading of one instrument (from the watch, a command or auto-lock).
  */
@@ -728,7 +745,7 @@ interlock: InterlockWindow | null;
 /**
  * Lock automatically when the window of the booking during which it was unlocked closes.
  */
-auto_lock: boolean }
+auto_lock: boolean ; end_on_lock: EndOnLock | null; post_lock_url: string | null }
 export type ServiceInput = { name: string; description: string; tags: string[] }
 /**
  * Who is signed in, as the UI needs it.
@@ -766,6 +783,10 @@ export type StatusReading = { state: LockState; read_at: string;
  * What was received when the state is unknown (errors, disagreeing replies).
  */
 detail: string }
+export type Usage = { started_at: string | null; started_by: string | null; ended_at: string | null; ended_by: string | null; booked_ends_at: string | null }
+export type UsageEntry = { event_id: string; service_id: string; service_name: string; user_id: string; username: string; user_display_name: string; title: string; order_id: string | null; line_id: string | null; starts_at: string; ends_at: string; usage: Usage; used_minutes: number | null; booked_minutes: number }
+export type UsageReport = { from: string; to: string; time_zone: string; entries: UsageEntry[]; totals: UsageTotal[] }
+export type UsageTotal = { service_id: string; service_name: string; user_id: string; username: string; user_display_name: string; bookings: number; used_bookings: number; booked_minutes: number; used_minutes: number }
 export type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
 /**
  * A webhook as stored and as the UI sees it. No secret value appears here.
