@@ -63,6 +63,8 @@ describe('ServiceEditor (Manual Tag Wizard)', () => {
       tags: ['flow', 'has_interlock:15:45'],
       interlock: { lead_minutes: 15, post_minutes: 45 },
       auto_lock: false,
+      end_on_lock: null,
+      post_lock_url: null,
     };
     render(ServiceEditor, { props: { service, onDone: vi.fn(), onCancel: vi.fn() } });
 
@@ -101,7 +103,7 @@ describe('ServiceEditor (Manual Tag Wizard)', () => {
 
   it('removing the interlock chip turns the wizard off', async () => {
     fakeBackend({});
-    const service: Service = { id: 's', name: 'X', description: '', tags: ['has_interlock'], interlock: null, auto_lock: false };
+    const service: Service = { id: 's', name: 'X', description: '', tags: ['has_interlock'], interlock: null, auto_lock: false, end_on_lock: null, post_lock_url: null };
     render(ServiceEditor, { props: { service, onDone: vi.fn(), onCancel: vi.fn() } });
     await fireEvent.click(screen.getByTestId('tag-remove'));
     expect((screen.getByTestId('tag-interlock-enabled') as HTMLInputElement).checked).toBe(false);
@@ -129,6 +131,8 @@ describe('ServiceEditor (Manual Tag Wizard)', () => {
       tags: ['has_interlock'],
       interlock: { lead_minutes: 5, post_minutes: 30 },
       auto_lock: false,
+      end_on_lock: null,
+      post_lock_url: null,
     };
     render(ServiceEditor, { props: { service, onDone, onCancel: vi.fn() } });
     const box = screen.getByTestId('service-auto-lock') as HTMLInputElement;
