@@ -79,10 +79,21 @@ fn usage_export_writes_rfc4180_csv_with_utc_and_local_times() {
     let dir = tempfile::tempdir().unwrap();
     let (used, unused) = station(dir.path());
     let out = app(dir.path())
-        .args(["usage", "export", "--from", "2026-11-30", "--to", "2026-11-30"])
+        .args([
+            "usage",
+            "export",
+            "--from",
+            "2026-11-30",
+            "--to",
+            "2026-11-30",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.ends_with("\r\n"));
     let mut reader = csv::Reader::from_reader(text.as_bytes());
@@ -112,7 +123,14 @@ fn usage_export_writes_rfc4180_csv_with_utc_and_local_times() {
 
     // A range of days in local time: 2026-12-01 holds nothing.
     let out = app(dir.path())
-        .args(["usage", "export", "--from", "2026-12-01", "--to", "2026-12-01"])
+        .args([
+            "usage",
+            "export",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-01",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
@@ -124,24 +142,50 @@ fn usage_export_json_and_refusals() {
     let dir = tempfile::tempdir().unwrap();
     let (used, _) = station(dir.path());
     let out = app(dir.path())
-        .args(["usage", "export", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json"])
+        .args([
+            "usage",
+            "export",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["entries"][0]["event_id"], used.as_str());
-    assert_eq!(report["entries"][0]["usage"]["started_at"], "2026-11-30T09:05:40Z");
+    assert_eq!(
+        report["entries"][0]["usage"]["started_at"],
+        "2026-11-30T09:05:40Z"
+    );
     assert_eq!(report["totals"][0]["used_minutes"], 36);
     assert_eq!(report["totals"][0]["bookings"], 2);
 
     let bad = app(dir.path())
-        .args(["usage", "export", "--from", "30.11.2026", "--to", "2026-11-30"])
+        .args([
+            "usage",
+            "export",
+            "--from",
+            "30.11.2026",
+            "--to",
+            "2026-11-30",
+        ])
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("YYYY-MM-DD"));
     let backwards = app(dir.path())
-        .args(["usage", "export", "--from", "2026-11-30", "--to", "2026-11-01"])
+        .args([
+            "usage",
+            "export",
+            "--from",
+            "2026-11-30",
+            "--to",
+            "2026-11-01",
+        ])
         .output()
         .unwrap();
     assert_eq!(backwards.status.code(), Some(1));

@@ -398,6 +398,10 @@ async setAgentSettings(settings: AgentSettings) : Promise<Result<AgentSettings, 
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Usage of every booking that starts within the days `from` to `to` (YYYY-MM-DD, inclusive, in
+ * the station's time zone), with totals per service and user. Staff and administrators.
+ */
 async usageReport(from: string, to: string) : Promise<Result<UsageReport, CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("usage_report", { from, to }) };
@@ -406,6 +410,11 @@ async usageReport(from: string, to: string) : Promise<Result<UsageReport, CoreEr
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Opens the post-lock link of a booking in the default browser. The link is built again in the
+ * core from the stored `post_lock` tag (placeholders URL-encoded) for the signed-in person, and
+ * checked once more right here before the opener gets it: the window never passes a URL.
+ */
 async openPostLockLink(serviceId: string, eventId: string) : Promise<Result<string, CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("open_post_lock_link", { serviceId, eventId }) };
@@ -537,6 +546,18 @@ url: string; attempt: number; attempted_at: string; duration_ms: number; status:
  * delivered, retrying, failed, or test
  */
 outcome: string; next_attempt_at: string | null }
+/**
+ * How a lock moves the end of the booking it ends.
+ */
+export type EndOnLock = 
+/**
+ * `set_end_on_lock`: the end becomes the lock time, earlier or later than scheduled.
+ */
+"set" | 
+/**
+ * `trim_end_on_lock`: only when the lock is earlier than the scheduled end.
+ */
+"trim"
 export type ErrorClass = "dns" | "refused" | "tls" | "timeout" | "redirect" | "http_status" | "connect" | "config" | "other"
 /**
  * Stable error codes. The UI and tests match on these; never rename one.
@@ -610,8 +631,12 @@ export type ErrorCode =
  * A failure inside the app that is not the user's doing.
  */
 "INTERNAL"
-export type EndOnLock = "set" | "trim"
-export type Event = { id: string; service_id: string; service_name: string; user_id: string; user_display_name: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null; usage: Usage | null }
+export type Event = { id: string; service_id: string; service_name: string; user_id: string; user_display_name: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null; 
+/**
+ * The booking's actual use, as the interlock recorded it (staff only; `None` for instrument
+ * users and for a booking never unlocked or locked).
+ */
+usage: Usage | null }
 export type EventInput = { service_id: string; user_id: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null }
 export type FirstAdministrator = { username: string; display_name: string; 
 /**
@@ -661,7 +686,18 @@ reading: StatusReading | null;
 /**
  * One sentence for the banner when something failed.
  */
-error: string | null; post_lock_url: string | null; booking_ends_at: string | null }
+error: string | null; 
+/**
+ * After a successful lock of a booking on a service tagged `post_lock:<url>`: the link,
+ * placeholders filled in (URL-encoded) and checked again. Shown by the panel; opened only
+ * through `InterlockController::post_lock_link`.
+ */
+post_lock_url: string | null; 
+/**
+ * After a successful lock that moved the booking's end (`set_end_on_lock` /
+ * `trim_end_on_lock`): the end now.
+ */
+booking_ends_at: string | null }
 /**
  * A new status reading of one instrument (from the watch, a command or auto-lock).
  */
@@ -745,7 +781,15 @@ interlock: InterlockWindow | null;
 /**
  * Lock automatically when the window of the booking during which it was unlocked closes.
  */
-auto_lock: boolean ; end_on_lock: EndOnLock | null; post_lock_url: string | null }
+auto_lock: boolean; 
+/**
+ * `set_end_on_lock` / `trim_end_on_lock`: how a lock moves the end of its booking.
+ */
+end_on_lock: EndOnLock | null; 
+/**
+ * The `post_lock` URL, placeholders not filled in.
+ */
+post_lock_url: string | null }
 export type ServiceInput = { name: string; description: string; tags: string[] }
 /**
  * Who is signed in, as the UI needs it.
@@ -783,10 +827,64 @@ export type StatusReading = { state: LockState; read_at: string;
  * What was received when the state is unknown (errors, disagreeing replies).
  */
 detail: string }
-export type Usage = { started_at: string | null; started_by: string | null; ended_at: string | null; ended_by: string | null; booked_ends_at: string | null }
-export type UsageEntry = { event_id: string; service_id: string; service_name: string; user_id: string; username: string; user_display_name: string; title: string; order_id: string | null; line_id: string | null; starts_at: string; ends_at: string; usage: Usage; used_minutes: number | null; booked_minutes: number }
-export type UsageReport = { from: string; to: string; time_zone: string; entries: UsageEntry[]; totals: UsageTotal[] }
-export type UsageTotal = { service_id: string; service_name: string; user_id: string; username: string; user_display_name: string; bookings: number; used_bookings: number; booked_minutes: number; used_minutes: number }
+/**
+ * What a booking was actually used for, recorded by the interlock for billing: the first
+ * successful unlock of the booking and the successful lock that ended it, with who did each.
+ */
+export type Usage = { started_at: string | null; 
+/**
+ * Username of who unlocked (as it was then).
+ */
+started_by: string | null; ended_at: string | null; 
+/**
+ * Username of who locked, or `auto-lock`.
+ */
+ended_by: string | null; 
+/**
+ * The end the booking was scheduled with before a lock first moved it.
+ */
+booked_ends_at: string | null }
+/**
+ * One booking of a usage report, as the Usage screen and `usage export` give it.
+ */
+export type UsageEntry = { event_id: string; service_id: string; service_name: string; user_id: string; username: string; user_display_name: string; title: string; order_id: string | null; line_id: string | null; starts_at: string; 
+/**
+ * The booking's end now (moved by a lock where a tag says so).
+ */
+ends_at: string; usage: Usage; 
+/**
+ * Whole minutes from actual start to actual end, a started minute counted; `None` until
+ * both are known.
+ */
+used_minutes: number | null; 
+/**
+ * Whole minutes from the booking's start to its end now.
+ */
+booked_minutes: number }
+/**
+ * Every booking that starts within a range of local days, with totals per service and user.
+ */
+export type UsageReport = { 
+/**
+ * First day, `YYYY-MM-DD`, in the station's time zone.
+ */
+from: string; 
+/**
+ * Last day (inclusive).
+ */
+to: string; 
+/**
+ * The station's time zone (the local times of the export).
+ */
+time_zone: string; entries: UsageEntry[]; totals: UsageTotal[] }
+/**
+ * The totals of one user on one service over a report's range.
+ */
+export type UsageTotal = { service_id: string; service_name: string; user_id: string; username: string; user_display_name: string; bookings: number; 
+/**
+ * Bookings with both an actual start and an actual end.
+ */
+used_bookings: number; booked_minutes: number; used_minutes: number }
 export type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
 /**
  * A webhook as stored and as the UI sees it. No secret value appears here.
