@@ -73,6 +73,11 @@ pub enum Command {
         #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
         start_at_login: Option<bool>,
     },
+    /// Usage records for billing: the actual start and end of each booking.
+    Usage {
+        #[command(subcommand)]
+        action: UsageAction,
+    },
     /// Check the database, the OS keyring and the notification server, one line each.
     Doctor,
     /// Fill an empty data folder with a demo station wired to the relay simulator (`make demo`).
@@ -124,6 +129,35 @@ fn parse_role(s: &str) -> Result<Role, String> {
         "admin" | "administrator" => Ok(Role::Administrator),
         other => Err(format!("unknown role '{other}'; use user, staff or admin")),
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsageAction {
+    /// Write every booking that starts on the days FROM to TO (inclusive, in the station's time
+    /// zone) with its actual start and end to standard output: CSV (RFC 4180, times in UTC and
+    /// local time) or JSON.
+    Export {
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE", value_parser = parse_day)]
+        from: String,
+        /// Last day (inclusive), YYYY-MM-DD.
+        #[arg(long, value_name = "DATE", value_parser = parse_day)]
+        to: String,
+        #[arg(long, value_enum, default_value_t = UsageFormat::Csv)]
+        format: UsageFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UsageFormat {
+    Csv,
+    Json,
+}
+
+fn parse_day(s: &str) -> Result<String, String> {
+    interlock_core::usage::parse_day(s, "given")
+        .map(|d| d.to_string())
+        .map_err(|e| e.message)
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +347,21 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
                 on(settings.kiosk_mode),
                 on(settings.start_at_login)
             );
+        }
+        Command::Usage {
+            action: UsageAction::Export { from, to, format },
+        } => {
+            let report = station.usage_report(&from, &to).map_err(|e| e.message)?;
+            let text = match format {
+                UsageFormat::Csv => interlock_core::usage::to_csv(&report),
+                UsageFormat::Json => {
+                    serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n"
+                }
+            };
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write the export: {e}"))?;
         }
         Command::DemoSeed { relay } => demo_seed(&station, relay.trim_end_matches('/'))?,
         Command::Doctor => unreachable!("handled above"),

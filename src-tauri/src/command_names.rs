@@ -49,4 +49,6 @@ pub const COMMANDS: &[&str] = &[
     "quit_app",
     "get_agent_settings",
     "set_agent_settings",
+    "usage_report",
+    "open_post_lock_link",
 ];

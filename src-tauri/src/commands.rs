@@ -443,3 +443,42 @@ pub async fn dismiss_auto_lock(
         .await
         .map_err(|e| CoreError::internal(e.to_string()))?
 }
+
+/// Usage of every booking that starts within the days `from` to `to` (YYYY-MM-DD, inclusive, in
+/// the station's time zone), with totals per service and user. Staff and administrators.
+#[tauri::command]
+#[specta::specta]
+pub async fn usage_report(
+    state: State<'_, AppState>,
+    from: String,
+    to: String,
+) -> Result<UsageReport, CoreError> {
+    on_station(state, move |s| s.usage_report(&from, &to)).await
+}
+
+/// Opens the post-lock link of a booking in the default browser. The link is built again in the
+/// core from the stored `post_lock` tag (placeholders URL-encoded) for the signed-in person, and
+/// checked once more right here before the opener gets it: the window never passes a URL.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_post_lock_link(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    service_id: String,
+    event_id: String,
+) -> Result<String, CoreError> {
+    use tauri_plugin_opener::OpenerExt;
+    let interlock = state.interlock()?;
+    let link = tauri::async_runtime::spawn_blocking(move || {
+        interlock.post_lock_link(&service_id, &event_id)
+    })
+    .await
+    .map_err(|e| CoreError::internal(e.to_string()))??;
+    let link = interlock_core::tags::check_link(&link)
+        .map_err(|why| CoreError::validation(format!("The post-lock link: {why}")))?;
+    app.opener()
+        .open_url(link.clone(), None::<&str>)
+        .map_err(|e| CoreError::internal(format!("Cannot open the browser: {e}")))?;
+    tracing::info!(url = %interlock_core::webhook::mask_url(&link), "post-lock link opened");
+    Ok(link)
+}

@@ -98,6 +98,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             quit_app,
             get_agent_settings,
             set_agent_settings,
+            usage_report,
+            open_post_lock_link,
         ])
         .events(tauri_specta::collect_events![
             events::InterlockStatusChanged
@@ -201,6 +203,9 @@ pub fn run(cli: Cli) -> i32 {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             window::open_main(app)
         }))
+        // Opens a booking's post-lock link in the default browser, from Rust only
+        // (`commands::open_post_lock_link` builds and checks the URL first).
+        .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--autostart"]),
@@ -328,12 +333,23 @@ mod tests {
         );
         let capability: serde_json::Value =
             serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
-        let granted: Vec<String> = capability["permissions"]
-            .as_array()
-            .unwrap()
+        let permissions = capability["permissions"].as_array().unwrap();
+        let granted: Vec<String> = permissions
             .iter()
-            .map(|p| p.as_str().unwrap().to_string())
+            .filter_map(|p| p.as_str().map(str::to_string))
             .collect();
+        // The one scoped grant: the opener plugin, for http and https URLs only (post-lock
+        // links). Nothing else of a plugin, and no other scheme (file:, javascript:, mailto:…).
+        let scoped: Vec<&serde_json::Value> =
+            permissions.iter().filter(|p| !p.is_string()).collect();
+        assert_eq!(
+            scoped,
+            [&serde_json::json!({
+                "identifier": "opener:allow-open-url",
+                "allow": [{ "url": "https://*" }, { "url": "http://*" }]
+            })],
+            "the only scoped grant is opener:allow-open-url for http and https URLs"
+        );
         // Besides the app's commands, the window may only listen to the app's own events.
         let core_grants = ["core:event:allow-listen", "core:event:allow-unlisten"];
         for name in &declared {

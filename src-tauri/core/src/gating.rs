@@ -154,6 +154,7 @@ mod tests {
             ends_at: ts("2026-11-30T11:00:00Z"),
             order_id: None,
             line_id: None,
+            usage: None,
         }
     }
 

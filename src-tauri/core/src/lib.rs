@@ -22,6 +22,7 @@ pub mod station;
 pub mod store;
 pub mod tags;
 pub mod transfer;
+pub mod usage;
 pub mod webhook;
 
 pub use clock::{Clock, ManualClock, SystemClock};

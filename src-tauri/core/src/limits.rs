@@ -28,6 +28,11 @@ pub struct Limits {
     pub min_retention_days: u32,
     pub max_retention_days: u32,
     pub history_page: u32,
+    pub set_end_on_lock_tag: &'static str,
+    pub trim_end_on_lock_tag: &'static str,
+    pub post_lock_tag: &'static str,
+    pub max_post_lock_url_length: u32,
+    pub post_lock_placeholders: Vec<&'static str>,
 }
 
 pub fn limits() -> Limits {
@@ -56,5 +61,10 @@ pub fn limits() -> Limits {
         min_retention_days: crate::retention::MIN_RETENTION_DAYS,
         max_retention_days: crate::retention::MAX_RETENTION_DAYS,
         history_page: crate::retention::UI_PAGE as u32,
+        set_end_on_lock_tag: crate::tags::SET_END_ON_LOCK_TAG,
+        trim_end_on_lock_tag: crate::tags::TRIM_END_ON_LOCK_TAG,
+        post_lock_tag: crate::tags::POST_LOCK_TAG,
+        max_post_lock_url_length: crate::tags::MAX_POST_LOCK_URL_LEN as u32,
+        post_lock_placeholders: crate::tags::POST_LOCK_PLACEHOLDERS.to_vec(),
     }
 }

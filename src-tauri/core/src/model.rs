@@ -4,7 +4,7 @@
 
 use crate::roles::Role;
 use crate::sensitive::Sensitive;
-use crate::tags::InterlockWindow;
+use crate::tags::{EndOnLock, InterlockWindow};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +69,10 @@ pub struct Service {
     pub interlock: Option<InterlockWindow>,
     /// Lock automatically when the window of the booking during which it was unlocked closes.
     pub auto_lock: bool,
+    /// `set_end_on_lock` / `trim_end_on_lock`: how a lock moves the end of its booking.
+    pub end_on_lock: Option<EndOnLock>,
+    /// The `post_lock` URL, placeholders not filled in.
+    pub post_lock_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -154,6 +158,79 @@ pub struct Event {
     pub ends_at: Timestamp,
     pub order_id: Option<String>,
     pub line_id: Option<String>,
+    /// The booking's actual use, as the interlock recorded it (staff only; `None` for instrument
+    /// users and for a booking never unlocked or locked).
+    pub usage: Option<Usage>,
+}
+
+/// What a booking was actually used for, recorded by the interlock for billing: the first
+/// successful unlock of the booking and the successful lock that ended it, with who did each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct Usage {
+    #[specta(type = Option<String>)]
+    pub started_at: Option<Timestamp>,
+    /// Username of who unlocked (as it was then).
+    pub started_by: Option<String>,
+    #[specta(type = Option<String>)]
+    pub ended_at: Option<Timestamp>,
+    /// Username of who locked, or `auto-lock`.
+    pub ended_by: Option<String>,
+    /// The end the booking was scheduled with before a lock first moved it.
+    #[specta(type = Option<String>)]
+    pub booked_ends_at: Option<Timestamp>,
+}
+
+/// One booking of a usage report, as the Usage screen and `usage export` give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct UsageEntry {
+    pub event_id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub user_id: String,
+    pub username: String,
+    pub user_display_name: String,
+    pub title: String,
+    pub order_id: Option<String>,
+    pub line_id: Option<String>,
+    #[specta(type = String)]
+    pub starts_at: Timestamp,
+    /// The booking's end now (moved by a lock where a tag says so).
+    #[specta(type = String)]
+    pub ends_at: Timestamp,
+    pub usage: Usage,
+    /// Whole minutes from actual start to actual end, a started minute counted; `None` until
+    /// both are known.
+    pub used_minutes: Option<u32>,
+    /// Whole minutes from the booking's start to its end now.
+    pub booked_minutes: u32,
+}
+
+/// The totals of one user on one service over a report's range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct UsageTotal {
+    pub service_id: String,
+    pub service_name: String,
+    pub user_id: String,
+    pub username: String,
+    pub user_display_name: String,
+    pub bookings: u32,
+    /// Bookings with both an actual start and an actual end.
+    pub used_bookings: u32,
+    pub booked_minutes: u32,
+    pub used_minutes: u32,
+}
+
+/// Every booking that starts within a range of local days, with totals per service and user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct UsageReport {
+    /// First day, `YYYY-MM-DD`, in the station's time zone.
+    pub from: String,
+    /// Last day (inclusive).
+    pub to: String,
+    /// The station's time zone (the local times of the export).
+    pub time_zone: String,
+    pub entries: Vec<UsageEntry>,
+    pub totals: Vec<UsageTotal>,
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]

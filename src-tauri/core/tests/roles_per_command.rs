@@ -532,6 +532,47 @@ fn table() -> Vec<(&'static str, Call, Expect)> {
             },
             Roles([false, false, true]),
         ),
+        (
+            "usage_report",
+            |c| c.station.usage_report("2026-11-01", "2026-11-30").map(drop),
+            Roles([false, true, true]),
+        ),
+        (
+            "open_post_lock_link",
+            |c| {
+                // The user's own booking, ended by a lock, on a service with a post_lock tag:
+                // the link is built for its user and staff (the app then opens it).
+                let svc = c.helper.create_service(ServiceInput {
+                    tags: vec![
+                        "has_interlock".into(),
+                        "post_lock:https://logbook.example.org/use?e={event_id}".into(),
+                    ],
+                    ..service_input()
+                })?;
+                let (starts_at, ends_at) = slot(1_900_000_000);
+                let e = c.helper.create_event(EventInput {
+                    service_id: svc.id.clone(),
+                    user_id: c.user.clone(),
+                    title: "t".into(),
+                    starts_at,
+                    ends_at,
+                    order_id: None,
+                    line_id: None,
+                })?;
+                let conn = rusqlite::Connection::open(&c.db).unwrap();
+                let by = Account {
+                    id: "system".into(),
+                    username: "auto-lock".into(),
+                    display_name: "Auto-lock".into(),
+                    role: Role::Administrator,
+                    active: true,
+                    created_at: ends_at,
+                };
+                interlock_core::store::usage::record_end(&conn, &e.id, ends_at, &by)?;
+                c.ctl.post_lock_link(&svc.id, &e.id).map(drop)
+            },
+            Roles([true, true, true]),
+        ),
     ]
 }
 

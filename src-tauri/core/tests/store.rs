@@ -52,6 +52,7 @@ fn migrations_apply_from_zero_on_a_fresh_file() {
             "outbox",
             "services",
             "settings",
+            "usage_records",
             "webhooks",
         ]
     );

@@ -253,6 +253,10 @@ impl InterlockController {
                     {
                         auto_locks::cancel(c, &svc.id)?;
                     }
+                    // The lock that ended the booking's use (auto-lock moves no end).
+                    if let Some(e) = &ev {
+                        crate::usage::after_lock(c, &auto_lock_account(now), &svc, e, now, false)?;
+                    }
                     let why = match p.attempts {
                         0 => String::new(),
                         n => format!("confirmed after {n} failed attempt(s)"),

@@ -27,7 +27,12 @@ impl InterlockController {
         let c = store.conn();
         let service =
             services::get(c, service_id)?.ok_or_else(|| CoreError::not_found("The service"))?;
-        let event = relevant_event(c, &actor, &service, now)?;
+        let mut event = relevant_event(c, &actor, &service, now)?;
+        if !actor.role.is_staff() {
+            if let Some(e) = event.as_mut() {
+                e.usage = None;
+            }
+        }
         let hooks: Vec<Webhook> = webhooks::list(c)?
             .into_iter()
             .filter(|w| w.enabled && w.action.kind == ActionType::Interlock)
@@ -98,47 +103,138 @@ impl InterlockController {
         tracing::info!(service = %service.name, action = action.as_str(), user = %actor.username, ok = result.ok, "interlock command: {}", result.error.as_deref().unwrap_or("ok"));
         let done = result.clone();
         let service_name = service.name.clone();
-        self.db(move |s| {
-            let now = s.now();
-            let store = s.store();
-            let c = store.conn();
-            let outcome = if done.ok { "ok" } else { "failed" };
-            audit(
-                c,
-                now,
-                &actor,
-                &service,
-                event.as_ref(),
-                action.as_str(),
-                outcome,
-                &audit_reason,
-            )?;
-            if done.ok && action == InterlockAction::Unlock && service.auto_lock {
-                if let (Some(e), Some(w)) = (&event, service.interlock) {
-                    let due = BookingWindow::of(e, w).closes_at;
-                    auto_locks::schedule(c, &service.id, Some(&e.id), due)?;
-                    tracing::info!(service = %service.name, booking = %e.id, due = %due, "auto-lock scheduled");
+        let (post_lock_url, booking_ends_at) = self
+            .db(move |s| {
+                let now = s.now();
+                let mut store = s.store();
+                // One transaction: the audit entry, the usage record, a moved end with its
+                // event/update webhooks and the re-timed auto-lock — all or nothing.
+                let tx = store.conn_mut().transaction()?;
+                let outcome = if done.ok { "ok" } else { "failed" };
+                if done.ok && action == InterlockAction::Unlock {
+                    if let Some(e) = &event {
+                        crate::usage::after_unlock(&tx, &actor, e, now)?;
+                    }
                 }
-            }
-            let confirmed_locked = done
-                .reading
-                .as_ref()
-                .is_none_or(|r| r.state == LockState::Locked);
-            if done.ok
-                && action == InterlockAction::Lock
-                && confirmed_locked
-                && auto_locks::cancel(c, &service.id)?
-            {
-                tracing::info!(service = %service.name, "pending auto-lock cleared by a confirmed lock");
-            }
-            Ok(())
-        })
-        .await?;
+                if done.ok && action == InterlockAction::Unlock && service.auto_lock {
+                    if let (Some(e), Some(w)) = (&event, service.interlock) {
+                        let due = BookingWindow::of(e, w).closes_at;
+                        auto_locks::schedule(&tx, &service.id, Some(&e.id), due)?;
+                        tracing::info!(service = %service.name, booking = %e.id, due = %due, "auto-lock scheduled");
+                    }
+                }
+                let confirmed_locked = done
+                    .reading
+                    .as_ref()
+                    .is_none_or(|r| r.state == LockState::Locked);
+                if done.ok
+                    && action == InterlockAction::Lock
+                    && confirmed_locked
+                    && auto_locks::cancel(&tx, &service.id)?
+                {
+                    tracing::info!(service = %service.name, "pending auto-lock cleared by a confirmed lock");
+                }
+                let mut reason = audit_reason;
+                let mut after = (None, None);
+                let mut queued = 0;
+                if done.ok && action == InterlockAction::Lock {
+                    if let Some(e) = &event {
+                        let effect = crate::usage::after_lock(&tx, &actor, &service, e, now, true)?;
+                        if let Some(moved) = effect.describe(service.end_on_lock) {
+                            reason = match reason.is_empty() {
+                                true => moved,
+                                false => format!("{reason}; {moved}"),
+                            };
+                        }
+                        let current = events::get(&tx, &e.id)?.unwrap_or_else(|| e.clone());
+                        let link = match &service.post_lock_url {
+                            Some(template) => Some(crate::tags::render_post_lock(
+                                template,
+                                &post_lock_values(&current, &service, &actor),
+                            )?),
+                            None => None,
+                        };
+                        after = (link, effect.moved.map(|(_, to)| to));
+                        queued = effect.queued;
+                    }
+                }
+                audit(
+                    &tx,
+                    now,
+                    &actor,
+                    &service,
+                    event.as_ref(),
+                    action.as_str(),
+                    outcome,
+                    &reason,
+                )?;
+                tx.commit()?;
+                s.signal_outbox(queued);
+                Ok(after)
+            })
+            .await?;
+        let mut result = result;
+        result.post_lock_url = post_lock_url;
+        result.booking_ends_at = booking_ends_at;
         if let Some(e) = &result.error {
             self.station
                 .announce(format!("Interlock error — {service_name}"), e.clone());
         }
         Ok(result)
+    }
+}
+
+/// The values a `post_lock` link is filled with: the booking, its order, the service, and the
+/// person who locked (the one the link is shown to).
+fn post_lock_values<'a>(
+    event: &'a Event,
+    service: &'a Service,
+    actor: &'a Account,
+) -> crate::tags::PostLockValues<'a> {
+    crate::tags::PostLockValues {
+        event_id: &event.id,
+        order_id: event.order_id.as_deref().unwrap_or(""),
+        service: &service.name,
+        username: &actor.username,
+    }
+}
+
+impl InterlockController {
+    /// The post-lock link of a booking, built again from the stored tag for the signed-in person
+    /// and checked again, for the app to open. Only for a booking that a successful lock ended,
+    /// and only for its user or staff.
+    pub fn post_lock_link(&self, service_id: &str, event_id: &str) -> CoreResult<String> {
+        let s = &self.station;
+        let actor = s.actor(Permission::ViewOwnSchedule)?;
+        let store = s.store();
+        let c = store.conn();
+        let service =
+            services::get(c, service_id)?.ok_or_else(|| CoreError::not_found("The service"))?;
+        let event = events::get(c, event_id)?.ok_or_else(|| CoreError::not_found("The booking"))?;
+        drop(store);
+        if event.service_id != service.id {
+            return Err(CoreError::validation(
+                "That booking is for another service.",
+            ));
+        }
+        if !actor.role.is_staff() && event.user_id != actor.id {
+            return Err(CoreError::new(
+                ErrorCode::Forbidden,
+                "This booking belongs to another user.",
+            ));
+        }
+        let Some(template) = &service.post_lock_url else {
+            return Err(CoreError::validation(format!(
+                "{} has no post_lock link.",
+                service.name
+            )));
+        };
+        if event.usage.as_ref().is_none_or(|u| u.ended_at.is_none()) {
+            return Err(CoreError::validation(
+                "The post-lock link opens after a successful lock of this booking.",
+            ));
+        }
+        crate::tags::render_post_lock(template, &post_lock_values(&event, &service, &actor))
     }
 }
 

@@ -73,6 +73,14 @@ pub struct InterlockResult {
     pub reading: Option<StatusReading>,
     /// One sentence for the banner when something failed.
     pub error: Option<String>,
+    /// After a successful lock of a booking on a service tagged `post_lock:<url>`: the link,
+    /// placeholders filled in (URL-encoded) and checked again. Shown by the panel; opened only
+    /// through `InterlockController::post_lock_link`.
+    pub post_lock_url: Option<String>,
+    /// After a successful lock that moved the booking's end (`set_end_on_lock` /
+    /// `trim_end_on_lock`): the end now.
+    #[specta(type = Option<String>)]
+    pub booking_ends_at: Option<jiff::Timestamp>,
 }
 
 /// A pending auto-lock as the panel shows it.

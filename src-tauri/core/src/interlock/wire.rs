@@ -244,6 +244,8 @@ impl InterlockController {
                         results,
                         reading: Some(reading),
                         error,
+                        post_lock_url: None,
+                        booking_ends_at: None,
                     }
                 }
             });
@@ -288,6 +290,8 @@ impl InterlockController {
             results,
             reading,
             error,
+            post_lock_url: None,
+            booking_ends_at: None,
         })
     }
 }
@@ -298,6 +302,8 @@ fn no_webhook(service: &Service, action: InterlockAction) -> InterlockResult {
         ok: false,
         results: vec![],
         reading: None,
+        post_lock_url: None,
+        booking_ends_at: None,
         error: Some(format!(
             "{} has no interlock/{} webhook; ask facility staff to configure one.",
             service.name,

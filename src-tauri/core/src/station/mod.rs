@@ -12,7 +12,7 @@
 mod deliveries;
 pub(crate) use deliveries::{check_retry_policy, RETRY_POLICY_KEY};
 pub mod agent;
-mod schedule;
+pub(crate) mod schedule;
 mod sessions;
 pub mod webhooks;
 

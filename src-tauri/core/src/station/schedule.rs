@@ -107,7 +107,12 @@ impl Station {
     pub fn list_events(&self) -> CoreResult<Vec<Event>> {
         let actor = self.actor(Permission::ViewOwnSchedule)?;
         let only = (!actor.role.is_staff()).then_some(actor.id.as_str());
-        events::list(self.store().conn(), only)
+        let mut list = events::list(self.store().conn(), only)?;
+        if !actor.role.is_staff() {
+            // The usage record is for staff and billing.
+            list.iter_mut().for_each(|e| e.usage = None);
+        }
+        Ok(list)
     }
 
     fn validate_event(
@@ -329,7 +334,7 @@ impl Station {
 }
 
 /// Queues the event webhooks for one event change (inside the caller's transaction).
-fn enqueue_event(
+pub(crate) fn enqueue_event(
     conn: &rusqlite::Connection,
     subtype: ActionSubtype,
     e: &Event,

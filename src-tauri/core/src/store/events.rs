@@ -7,10 +7,12 @@ use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const SELECT: &str = "SELECT e.id, e.service_id, s.name, e.user_id, a.display_name, e.title,
-        e.starts_at, e.ends_at, e.order_id, e.line_id
+        e.starts_at, e.ends_at, e.order_id, e.line_id, u.event_id, u.started_at, u.started_by,
+        u.ended_at, u.ended_by, u.booked_ends_at, a.username
     FROM events e
     JOIN services s ON s.id = e.service_id
-    JOIN accounts a ON a.id = e.user_id";
+    JOIN accounts a ON a.id = e.user_id
+    LEFT JOIN usage_records u ON u.event_id = e.id";
 
 fn read(r: &Row<'_>) -> rusqlite::Result<Event> {
     Ok(Event {
@@ -24,7 +26,58 @@ fn read(r: &Row<'_>) -> rusqlite::Result<Event> {
         ends_at: from_ms(r.get(7)?),
         order_id: r.get(8)?,
         line_id: r.get(9)?,
+        usage: match r.get::<_, Option<String>>(10)? {
+            None => None,
+            Some(_) => Some(super::usage::read(r, 11)?),
+        },
     })
+}
+
+/// Events whose start is in `[from, to)`, by start, with the username of each booking's user.
+pub fn starting_between(
+    conn: &Connection,
+    from: Timestamp,
+    to: Timestamp,
+) -> CoreResult<Vec<(Event, String)>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE e.starts_at >= ?1 AND e.starts_at < ?2 ORDER BY e.starts_at, e.id"
+    ))?;
+    let rows = stmt.query_map(params![to_ms(from), to_ms(to)], |r| {
+        Ok((read(r)?, r.get::<_, String>(16)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Moves only the end of a booking (a lock did, per the service's tags).
+pub fn set_end(
+    conn: &Connection,
+    id: &str,
+    ends_at: Timestamp,
+    now: Timestamp,
+) -> CoreResult<bool> {
+    Ok(conn.execute(
+        "UPDATE events SET ends_at = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, to_ms(ends_at), to_ms(now)],
+    )? == 1)
+}
+
+/// The first booking on a service that starts at or after `at`, other than `except_id`.
+pub fn next_starting_from(
+    conn: &Connection,
+    service_id: &str,
+    at: Timestamp,
+    except_id: &str,
+) -> CoreResult<Option<Event>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "{SELECT} WHERE e.service_id = ?1 AND e.starts_at >= ?2 AND e.id <> ?3
+                 ORDER BY e.starts_at LIMIT 1"
+            ),
+            params![service_id, to_ms(at), except_id],
+            read,
+        )
+        .optional()?)
 }
 
 /// The fields of an event as stored, already validated.

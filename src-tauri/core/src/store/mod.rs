@@ -15,6 +15,7 @@ pub mod orders;
 pub mod outbox;
 pub mod services;
 pub mod settings;
+pub mod usage;
 pub mod webhooks;
 
 use crate::error::{CoreError, CoreResult, ErrorCode};
@@ -43,6 +44,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_outbox_claims",
         include_str!("../../migrations/0005_outbox_claims.sql"),
+    ),
+    (
+        "0006_usage",
+        include_str!("../../migrations/0006_usage.sql"),
     ),
 ];
 

@@ -3,20 +3,23 @@
 use super::to_ms;
 use crate::error::{CoreError, CoreResult};
 use crate::model::Service;
-use crate::tags::interlock_window;
+use crate::tags::meaning;
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 fn read(r: &Row<'_>) -> rusqlite::Result<Service> {
     let tags_json: String = r.get(3)?;
     let tags: Vec<String> = serde_json::from_str(&tags_json).unwrap_or_default();
+    let m = meaning(&tags);
     Ok(Service {
         id: r.get(0)?,
         name: r.get(1)?,
         description: r.get(2)?,
-        interlock: interlock_window(&tags),
+        interlock: m.interlock,
         tags,
         auto_lock: r.get(4)?,
+        end_on_lock: m.end_on_lock,
+        post_lock_url: m.post_lock,
     })
 }
 

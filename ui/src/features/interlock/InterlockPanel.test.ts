@@ -24,6 +24,8 @@ const service: Service = {
   tags: ['has_interlock'],
   interlock: { lead_minutes: 5, post_minutes: 30 },
   auto_lock: false,
+  end_on_lock: null,
+  post_lock_url: null,
 };
 
 function panel(access: Access, overrides: Partial<Panel> = {}): Panel {
@@ -41,6 +43,7 @@ function panel(access: Access, overrides: Partial<Panel> = {}): Panel {
       ends_at: '2026-11-29T10:00:00Z',
       order_id: null,
       line_id: null,
+      usage: null,
     },
     reading: null,
     has_lock: true,
@@ -123,7 +126,7 @@ describe('InterlockPanel', () => {
       interlock_panel: () => panel({ kind: 'open', opens_at: inMinutes(-10), closes_at: inMinutes(50) }),
       interlock_command: async (): Promise<InterlockResult> => {
         await gate;
-        return { action: 'unlock', ok: true, results: [{ webhook_name: 'Relay', ok: true, message: 'HTTP 200' }], reading, error: null };
+        return { action: 'unlock', ok: true, results: [{ webhook_name: 'Relay', ok: true, message: 'HTTP 200' }], reading, error: null, post_lock_url: null, booking_ends_at: null };
       },
     });
     render(InterlockPanel, { props: { service } });
@@ -148,7 +151,7 @@ describe('InterlockPanel', () => {
   it('staff send their reason', async () => {
     const backend = fakeBackend({
       interlock_panel: () => panel({ kind: 'staff' }, { event: null }),
-      interlock_command: (): InterlockResult => ({ action: 'lock', ok: true, results: [], reading: null, error: null }),
+      interlock_command: (): InterlockResult => ({ action: 'lock', ok: true, results: [], reading: null, error: null, post_lock_url: null, booking_ends_at: null }),
     });
     render(InterlockPanel, { props: { service } });
     await fireEvent.input(await screen.findByTestId('interlock-reason'), { target: { value: ' Left running ' } });
@@ -171,6 +174,8 @@ describe('InterlockPanel', () => {
         results: [{ webhook_name: 'Relay A', ok: false, message: 'Connection refused by 127.0.0.1:9 (Relay A)' }],
         reading: null,
         error: 'Relay A did not unlock.',
+        post_lock_url: null,
+        booking_ends_at: null,
       }),
     });
     render(InterlockErrors);
@@ -292,7 +297,7 @@ describe('InterlockPanel', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
     const backend = fakeBackend({
       interlock_panel: () => panel({ kind: 'staff' }, { poll_secs: 5 }),
-      interlock_command: (): InterlockResult => ({ action: 'status', ok: true, results: [], reading: null, error: null }),
+      interlock_command: (): InterlockResult => ({ action: 'status', ok: true, results: [], reading: null, error: null, post_lock_url: null, booking_ends_at: null }),
     });
     render(InterlockPanel, { props: { service } });
     await vi.waitFor(() => screen.getByTestId('interlock-unlock'));
@@ -311,6 +316,8 @@ describe('InterlockPanel', () => {
         results: [{ webhook_name: 'Relay', ok: true, message: 'HTTP 200' }],
         reading: { state: 'locked', read_at: '2026-11-29T09:30:00Z', detail: '' },
         error: null,
+        post_lock_url: null,
+        booking_ends_at: null,
       }),
     });
     render(InterlockPanel, { props: { service } });
@@ -442,5 +449,53 @@ describe('InterlockPanel: auto-lock', () => {
     render(InterlockPanel, { props: { service } });
     await screen.findByTestId('interlock-unlock');
     expect(screen.queryByTestId('interlock-auto-lock')).toBeNull();
+  });
+
+  it('after a successful lock shows the post-lock link Rust built and the moved end; Rust opens it', async () => {
+    const url = 'https://logbook.example.org/use?event=ev-1&who=ivan';
+    const ends = '2026-11-29T09:41:00Z';
+    const backend = fakeBackend({
+      interlock_panel: () => panel({ kind: 'open', opens_at: inMinutes(-60), closes_at: inMinutes(30) }),
+      interlock_command: (args): InterlockResult => ({
+        action: args.action as InterlockResult['action'],
+        ok: true,
+        results: [],
+        reading: null,
+        error: null,
+        post_lock_url: args.action === 'lock' ? url : null,
+        booking_ends_at: args.action === 'lock' ? ends : null,
+      }),
+      open_post_lock_link: () => url,
+    });
+    render(InterlockPanel, { props: { service } });
+    await fireEvent.click(await screen.findByTestId('interlock-lock'));
+    expect((await screen.findByTestId('interlock-post-lock-url')).textContent).toBe(url);
+    expect(screen.getByTestId('interlock-end-moved').textContent).toBe(`The booking now ends at ${hhmm(ends)}:00.`);
+    await fireEvent.click(screen.getByTestId('interlock-post-lock-open'));
+    await waitFor(() => expect(backend.callsTo('open_post_lock_link')).toEqual([{ serviceId: 'svc-a', eventId: 'ev-1' }]));
+    // The next command clears it; an unlock never shows one.
+    await fireEvent.click(screen.getByTestId('interlock-unlock'));
+    await waitFor(() => expect(screen.queryByTestId('interlock-after-lock')).toBeNull());
+  });
+
+  it('shows why the link could not be opened', async () => {
+    fakeBackend({
+      interlock_panel: () => panel({ kind: 'staff' }),
+      interlock_command: (): InterlockResult => ({
+        action: 'lock',
+        ok: true,
+        results: [],
+        reading: null,
+        error: null,
+        post_lock_url: 'https://x.example/',
+        booking_ends_at: null,
+      }),
+      open_post_lock_link: () => fail('VALIDATION', 'The post-lock link opens after a successful lock of this booking.'),
+    });
+    render(InterlockPanel, { props: { service } });
+    await fireEvent.click(await screen.findByTestId('interlock-lock'));
+    expect(screen.queryByTestId('interlock-end-moved')).toBeNull();
+    await fireEvent.click(await screen.findByTestId('interlock-post-lock-open'));
+    expect((await screen.findByTestId('interlock-post-lock-error')).textContent).toContain('after a successful lock');
   });
 });

@@ -12,6 +12,8 @@ const service: Service = {
   tags: ['has_interlock:5:30'],
   interlock: { lead_minutes: 5, post_minutes: 30 },
   auto_lock: true,
+  end_on_lock: null,
+  post_lock_url: null,
 };
 
 const imaging: Event = {
@@ -25,6 +27,7 @@ const imaging: Event = {
   ends_at: '2026-11-29T10:00:00Z',
   order_id: null,
   line_id: null,
+  usage: null,
 };
 
 function panel(access: Access, event: Event | null = imaging): Pick<InterlockPanel, 'access' | 'event' | 'service'> {

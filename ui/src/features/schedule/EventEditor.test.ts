@@ -11,8 +11,8 @@ afterEach(() => {
 });
 
 const services: Service[] = [
-  { id: 'svc-a', name: 'Confocal', description: '', tags: ['has_interlock'], interlock: { lead_minutes: 5, post_minutes: 30 }, auto_lock: false },
-  { id: 'svc-b', name: 'FACS', description: '', tags: [], interlock: null, auto_lock: false },
+  { id: 'svc-a', name: 'Confocal', description: '', tags: ['has_interlock'], interlock: { lead_minutes: 5, post_minutes: 30 }, auto_lock: false, end_on_lock: null, post_lock_url: null },
+  { id: 'svc-b', name: 'FACS', description: '', tags: [], interlock: null, auto_lock: false, end_on_lock: null, post_lock_url: null },
 ];
 const me = account({ id: 'staff-1', display_name: 'Sam Staff', username: 'sam', role: 'facility_staff' });
 const accounts = [
@@ -82,6 +82,7 @@ describe('EventEditor', () => {
       ends_at: '2026-11-29T10:00:00Z',
       order_id: null,
       line_id: null,
+      usage: null,
     };
     const backend = fakeBackend({
       update_event: () => fail('CONFLICT', 'The booking overlaps another booking of FACS.'),

@@ -12,7 +12,7 @@ afterEach(() => {
 
 function echoService(args: Record<string, unknown>): Service {
   const input = args.input as ServiceInput;
-  return { id: 'svc-1', ...input, interlock: null, auto_lock: false };
+  return { id: 'svc-1', ...input, interlock: null, auto_lock: false, end_on_lock: null, post_lock_url: null };
 }
 
 async function setValue(testid: string, value: string) {
@@ -63,6 +63,8 @@ describe('ServiceEditor (Manual Tag Wizard)', () => {
       tags: ['flow', 'has_interlock:15:45'],
       interlock: { lead_minutes: 15, post_minutes: 45 },
       auto_lock: false,
+      end_on_lock: null,
+      post_lock_url: null,
     };
     render(ServiceEditor, { props: { service, onDone: vi.fn(), onCancel: vi.fn() } });
 
@@ -101,7 +103,7 @@ describe('ServiceEditor (Manual Tag Wizard)', () => {
 
   it('removing the interlock chip turns the wizard off', async () => {
     fakeBackend({});
-    const service: Service = { id: 's', name: 'X', description: '', tags: ['has_interlock'], interlock: null, auto_lock: false };
+    const service: Service = { id: 's', name: 'X', description: '', tags: ['has_interlock'], interlock: null, auto_lock: false, end_on_lock: null, post_lock_url: null };
     render(ServiceEditor, { props: { service, onDone: vi.fn(), onCancel: vi.fn() } });
     await fireEvent.click(screen.getByTestId('tag-remove'));
     expect((screen.getByTestId('tag-interlock-enabled') as HTMLInputElement).checked).toBe(false);
@@ -129,6 +131,8 @@ describe('ServiceEditor (Manual Tag Wizard)', () => {
       tags: ['has_interlock'],
       interlock: { lead_minutes: 5, post_minutes: 30 },
       auto_lock: false,
+      end_on_lock: null,
+      post_lock_url: null,
     };
     render(ServiceEditor, { props: { service, onDone, onCancel: vi.fn() } });
     const box = screen.getByTestId('service-auto-lock') as HTMLInputElement;
@@ -149,5 +153,77 @@ describe('ServiceEditor (Manual Tag Wizard)', () => {
     await fireEvent.click(screen.getByTestId('service-save'));
     await waitFor(() => expect(onDone).toHaveBeenCalled());
     expect(backend.callsTo('set_service_auto_lock')).toHaveLength(0);
+  });
+
+  it('sets the lock tags in the wizard, refuses a javascript: link with the rule, and saves them', async () => {
+    const backend = fakeBackend({ create_service: echoService });
+    const onDone = vi.fn();
+    render(ServiceEditor, { props: { service: null, onDone, onCancel: vi.fn() } });
+    await setValue('service-name', 'Confocal');
+    // Without the interlock a lock tag is refused.
+    await setValue('tag-input', 'set_end_on_lock');
+    await fireEvent.click(screen.getByTestId('tag-add'));
+    expect(screen.getByTestId('tag-error').textContent).toContain('Instrument has an interlock');
+    await fireEvent.click(screen.getByTestId('tag-interlock-enabled'));
+    await fireEvent.change(screen.getByTestId('tag-end-on-lock'), { target: { value: 'trim' } });
+    await fireEvent.click(screen.getByTestId('tag-post-lock-enabled'));
+    await setValue('tag-post-lock-url', 'javascript:alert.1');
+    expect(screen.getByTestId('tag-post-lock-error').textContent).toContain(
+      "the scheme 'javascript:'; only http:// and https:// links are allowed",
+    );
+    await fireEvent.click(screen.getByTestId('service-save'));
+    expect(screen.getByTestId('form-error').textContent).toContain('only http:// and https://');
+    expect(backend.callsTo('create_service')).toHaveLength(0);
+
+    await setValue('tag-post-lock-url', 'https://logbook.example.org/use?event={event_id}&who={username}');
+    expect(screen.queryByTestId('tag-post-lock-error')).toBeNull();
+    expect(screen.getAllByTestId('tag-chip').map((c) => c.dataset.tag)).toEqual([
+      'has_interlock',
+      'trim_end_on_lock',
+      'post_lock:https://logbook.example.org/use?event={event_id}&who={username}',
+    ]);
+    await fireEvent.click(screen.getByTestId('service-save'));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+    expect(backend.callsTo('create_service')).toEqual([
+      {
+        input: {
+          name: 'Confocal',
+          description: '',
+          tags: [
+            'has_interlock',
+            'trim_end_on_lock',
+            'post_lock:https://logbook.example.org/use?event={event_id}&who={username}',
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('reads stored lock tags into the wizard; a typed post_lock tag goes there too', async () => {
+    const backend = fakeBackend({ update_service: echoService });
+    const service: Service = {
+      id: 'svc-9',
+      name: 'FACS',
+      description: '',
+      tags: ['has_interlock', 'set_end_on_lock'],
+      interlock: { lead_minutes: 5, post_minutes: 30 },
+      auto_lock: false,
+      end_on_lock: 'set',
+      post_lock_url: null,
+    };
+    const onDone = vi.fn();
+    render(ServiceEditor, { props: { service, onDone, onCancel: vi.fn() } });
+    expect((screen.getByTestId('tag-end-on-lock') as HTMLSelectElement).value).toBe('set');
+    await setValue('tag-input', 'post_lock:https://x.example/{order_id}');
+    await fireEvent.click(screen.getByTestId('tag-add'));
+    expect((screen.getByTestId('tag-post-lock-url') as HTMLInputElement).value).toBe('https://x.example/{order_id}');
+    await setValue('tag-input', 'post_lock:ftp://x.example/');
+    await fireEvent.click(screen.getByTestId('tag-add'));
+    expect(screen.getByTestId('tag-error').textContent).toContain("the scheme 'ftp:'");
+    // Removing the interlock drops the lock tags with it.
+    await fireEvent.click(screen.getByTestId('tag-interlock-enabled'));
+    await fireEvent.click(screen.getByTestId('service-save'));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+    expect(backend.callsTo('update_service')).toEqual([{ id: 'svc-9', input: { name: 'FACS', description: '', tags: [] } }]);
   });
 });

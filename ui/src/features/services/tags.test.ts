@@ -5,9 +5,13 @@ import {
   describeInterlock,
   findInterlock,
   isInterlockTag,
+  isLockTag,
+  MAX_POST_LOCK_URL_LENGTH,
   parseInterlockTag,
+  splitLockTags,
   splitTags,
   validateMinutes,
+  validatePostLockUrl,
   validateTag,
 } from './tags';
 
@@ -97,5 +101,64 @@ describe('tag list handling', () => {
     expect(describeInterlock({ lead_minutes: 5, post_minutes: 30 })).toBe(
       'Interlock · opens 5 min before, closes 30 min after',
     );
+  });
+});
+
+describe('lock tags (set_end_on_lock, trim_end_on_lock, post_lock)', () => {
+  it('are read from and written to a tag list, only with has_interlock', () => {
+    const tags = ['confocal', 'has_interlock', 'trim_end_on_lock', 'post_lock:https://log.example.org/?e={event_id}'];
+    expect(splitLockTags(tags)).toEqual({ endOnLock: 'trim', postLock: 'https://log.example.org/?e={event_id}' });
+    expect(splitTags(tags).other).toEqual(['confocal']);
+    expect(composeTags(['confocal'], { lead: 5, post: 30 }, { endOnLock: 'set', postLock: 'https://a.example/x' })).toEqual([
+      'confocal',
+      'has_interlock',
+      'set_end_on_lock',
+      'post_lock:https://a.example/x',
+    ]);
+    expect(composeTags(['confocal'], null, { endOnLock: 'set', postLock: 'https://a.example/x' })).toEqual(['confocal']);
+    expect(isLockTag('post_lock:x')).toBe(true);
+    expect(isLockTag('set_end_on_lock')).toBe(true);
+    expect(isLockTag('confocal')).toBe(false);
+  });
+
+  it('accept http and https URLs with placeholders after the host, up to 2,000 characters', () => {
+    for (const url of [
+      'https://logbook.example.org/use/{service}?event={event_id}&order={order_id}&who={username}#top',
+      'http://10.0.0.5:8080/form/{event_id}',
+      'HTTPS://Example.org/',
+      'https://example.org',
+    ]) {
+      expect(validatePostLockUrl(url), url).toBeNull();
+    }
+    const base = 'https://example.org/form?event={event_id}&pad=';
+    const ok = base + 'a'.repeat(MAX_POST_LOCK_URL_LENGTH - base.length);
+    expect(ok.length).toBe(2000);
+    expect(validatePostLockUrl(ok)).toBeNull();
+    expect(validatePostLockUrl(ok + 'a')).toContain('at most 2000 characters');
+  });
+
+  it('refuse other schemes and bad forms with the rule, as the backend does', () => {
+    const cases: [string, string][] = [
+      ['javascript:alert.1', "the scheme 'javascript:'; only http:// and https:// links are allowed"],
+      ['javascript:alert(document.cookie)', 'only http:// and https:// links'],
+      ['file:///etc/passwd', "the scheme 'file:'"],
+      ['data:text/html,hi', "the scheme 'data:'"],
+      ['ftp://example.org/', "the scheme 'ftp:'"],
+      ['example.org/form', 'no scheme'],
+      ['', 'Enter the URL'],
+      ['https://example.org/a b', 'contains a space'],
+      ['https://example.org/é', "contains 'é'"],
+      ['https://example.org/<script>', "contains '<'"],
+      ['https://example.org/{user}', 'Unknown placeholder {user}'],
+      ['https://example.org/{event_id', 'Braces may only enclose'],
+      ['https://example.org/event_id}', 'Braces may only enclose'],
+      ['https://{service}.example.org/', 'only after the host'],
+      ['https://example.org{event_id}/', 'only after the host'],
+      ['https:///path', 'no host'],
+      ['https://user:pw@example.org/', 'user name or password'],
+    ];
+    for (const [url, needle] of cases) {
+      expect(validatePostLockUrl(url), url).toContain(needle);
+    }
   });
 });

@@ -21,6 +21,8 @@ const overview: StationOverview = {
         tags: ['has_interlock'],
         interlock: { lead_minutes: 5, post_minutes: 30 },
         auto_lock: false,
+        end_on_lock: null,
+        post_lock_url: null,
       },
       current: {
         mine: false,
@@ -40,7 +42,7 @@ const overview: StationOverview = {
       },
     },
     {
-      service: { id: 'b', name: 'FACS', description: '', tags: [], interlock: null, auto_lock: false },
+      service: { id: 'b', name: 'FACS', description: '', tags: [], interlock: null, auto_lock: false, end_on_lock: null, post_lock_url: null },
       current: null,
       next: null,
     },

@@ -11,8 +11,8 @@ afterEach(() => {
 });
 
 const services: Service[] = [
-  { id: 'svc-a', name: 'Confocal', description: '', tags: [], interlock: null, auto_lock: false },
-  { id: 'svc-b', name: 'FACS', description: '', tags: [], interlock: null, auto_lock: false },
+  { id: 'svc-a', name: 'Confocal', description: '', tags: [], interlock: null, auto_lock: false, end_on_lock: null, post_lock_url: null },
+  { id: 'svc-b', name: 'FACS', description: '', tags: [], interlock: null, auto_lock: false, end_on_lock: null, post_lock_url: null },
 ];
 
 function stored(overrides: Partial<Webhook> = {}): Webhook {

@@ -13,7 +13,7 @@ afterEach(() => {
   clearMocks();
 });
 
-const services: Service[] = [{ id: 'svc-a', name: 'Confocal', description: '', tags: [], interlock: null, auto_lock: false }];
+const services: Service[] = [{ id: 'svc-a', name: 'Confocal', description: '', tags: [], interlock: null, auto_lock: false, end_on_lock: null, post_lock_url: null }];
 
 function hook(overrides: Partial<Webhook> = {}): Webhook {
   return {

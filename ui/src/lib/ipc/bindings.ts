@@ -397,6 +397,31 @@ async setAgentSettings(settings: AgentSettings) : Promise<Result<AgentSettings, 
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Usage of every booking that starts within the days `from` to `to` (YYYY-MM-DD, inclusive, in
+ * the station's time zone), with totals per service and user. Staff and administrators.
+ */
+async usageReport(from: string, to: string) : Promise<Result<UsageReport, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("usage_report", { from, to }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Opens the post-lock link of a booking in the default browser. The link is built again in the
+ * core from the stored `post_lock` tag (placeholders URL-encoded) for the signed-in person, and
+ * checked once more right here before the opener gets it: the window never passes a URL.
+ */
+async openPostLockLink(serviceId: string, eventId: string) : Promise<Result<string, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("open_post_lock_link", { serviceId, eventId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -411,7 +436,7 @@ interlockStatusChanged: "interlock-status-changed"
 
 /** user-defined constants **/
 
-export const LIMITS = {"auto_lock_retry_secs":[30,60,120,300],"default_lead_minutes":5,"default_poll_secs":30,"default_post_minutes":30,"default_retention_days":400,"default_timeout_secs":15,"history_page":200,"interlock_tag":"has_interlock","max_body_bytes":65536,"max_idle_timeout_minutes":240,"max_margin_minutes":1440,"max_poll_secs":3600,"max_retention_days":3650,"max_tag_length":64,"max_tags":32,"max_timeout_secs":120,"min_password_chars":8,"min_poll_secs":5,"min_retention_days":30,"min_timeout_secs":1,"reserved_headers":["content-type","content-length","host","transfer-encoding","webhook-id","webhook-timestamp","webhook-signature"]} as const;
+export const LIMITS = {"auto_lock_retry_secs":[30,60,120,300],"default_lead_minutes":5,"default_poll_secs":30,"default_post_minutes":30,"default_retention_days":400,"default_timeout_secs":15,"history_page":200,"interlock_tag":"has_interlock","max_body_bytes":65536,"max_idle_timeout_minutes":240,"max_margin_minutes":1440,"max_poll_secs":3600,"max_post_lock_url_length":2000,"max_retention_days":3650,"max_tag_length":64,"max_tags":32,"max_timeout_secs":120,"min_password_chars":8,"min_poll_secs":5,"min_retention_days":30,"min_timeout_secs":1,"post_lock_placeholders":["event_id","order_id","service","username"],"post_lock_tag":"post_lock","reserved_headers":["content-type","content-length","host","transfer-encoding","webhook-id","webhook-timestamp","webhook-signature"],"set_end_on_lock_tag":"set_end_on_lock","trim_end_on_lock_tag":"trim_end_on_lock"} as const;
 
 /** user-defined types **/
 
@@ -521,6 +546,18 @@ url: string; attempt: number; attempted_at: string; duration_ms: number; status:
  * delivered, retrying, failed, or test
  */
 outcome: string; next_attempt_at: string | null }
+/**
+ * How a lock moves the end of the booking it ends.
+ */
+export type EndOnLock = 
+/**
+ * `set_end_on_lock`: the end becomes the lock time, earlier or later than scheduled.
+ */
+"set" | 
+/**
+ * `trim_end_on_lock`: only when the lock is earlier than the scheduled end.
+ */
+"trim"
 export type ErrorClass = "dns" | "refused" | "tls" | "timeout" | "redirect" | "http_status" | "connect" | "config" | "other"
 /**
  * Stable error codes. The UI and tests match on these; never rename one.
@@ -594,7 +631,12 @@ export type ErrorCode =
  * A failure inside the app that is not the user's doing.
  */
 "INTERNAL"
-export type Event = { id: string; service_id: string; service_name: string; user_id: string; user_display_name: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null }
+export type Event = { id: string; service_id: string; service_name: string; user_id: string; user_display_name: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null; 
+/**
+ * The booking's actual use, as the interlock recorded it (staff only; `None` for instrument
+ * users and for a booking never unlocked or locked).
+ */
+usage: Usage | null }
 export type EventInput = { service_id: string; user_id: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null }
 export type FirstAdministrator = { username: string; display_name: string; 
 /**
@@ -644,7 +686,18 @@ reading: StatusReading | null;
 /**
  * One sentence for the banner when something failed.
  */
-error: string | null }
+error: string | null; 
+/**
+ * After a successful lock of a booking on a service tagged `post_lock:<url>`: the link,
+ * placeholders filled in (URL-encoded) and checked again. Shown by the panel; opened only
+ * through `InterlockController::post_lock_link`.
+ */
+post_lock_url: string | null; 
+/**
+ * After a successful lock that moved the booking's end (`set_end_on_lock` /
+ * `trim_end_on_lock`): the end now.
+ */
+booking_ends_at: string | null }
 /**
  * A new status reading of one instrument (from the watch, a command or auto-lock).
  */
@@ -728,7 +781,15 @@ interlock: InterlockWindow | null;
 /**
  * Lock automatically when the window of the booking during which it was unlocked closes.
  */
-auto_lock: boolean }
+auto_lock: boolean; 
+/**
+ * `set_end_on_lock` / `trim_end_on_lock`: how a lock moves the end of its booking.
+ */
+end_on_lock: EndOnLock | null; 
+/**
+ * The `post_lock` URL, placeholders not filled in.
+ */
+post_lock_url: string | null }
 export type ServiceInput = { name: string; description: string; tags: string[] }
 /**
  * Who is signed in, as the UI needs it.
@@ -766,6 +827,64 @@ export type StatusReading = { state: LockState; read_at: string;
  * What was received when the state is unknown (errors, disagreeing replies).
  */
 detail: string }
+/**
+ * What a booking was actually used for, recorded by the interlock for billing: the first
+ * successful unlock of the booking and the successful lock that ended it, with who did each.
+ */
+export type Usage = { started_at: string | null; 
+/**
+ * Username of who unlocked (as it was then).
+ */
+started_by: string | null; ended_at: string | null; 
+/**
+ * Username of who locked, or `auto-lock`.
+ */
+ended_by: string | null; 
+/**
+ * The end the booking was scheduled with before a lock first moved it.
+ */
+booked_ends_at: string | null }
+/**
+ * One booking of a usage report, as the Usage screen and `usage export` give it.
+ */
+export type UsageEntry = { event_id: string; service_id: string; service_name: string; user_id: string; username: string; user_display_name: string; title: string; order_id: string | null; line_id: string | null; starts_at: string; 
+/**
+ * The booking's end now (moved by a lock where a tag says so).
+ */
+ends_at: string; usage: Usage; 
+/**
+ * Whole minutes from actual start to actual end, a started minute counted; `None` until
+ * both are known.
+ */
+used_minutes: number | null; 
+/**
+ * Whole minutes from the booking's start to its end now.
+ */
+booked_minutes: number }
+/**
+ * Every booking that starts within a range of local days, with totals per service and user.
+ */
+export type UsageReport = { 
+/**
+ * First day, `YYYY-MM-DD`, in the station's time zone.
+ */
+from: string; 
+/**
+ * Last day (inclusive).
+ */
+to: string; 
+/**
+ * The station's time zone (the local times of the export).
+ */
+time_zone: string; entries: UsageEntry[]; totals: UsageTotal[] }
+/**
+ * The totals of one user on one service over a report's range.
+ */
+export type UsageTotal = { service_id: string; service_name: string; user_id: string; username: string; user_display_name: string; bookings: number; 
+/**
+ * Bookings with both an actual start and an actual end.
+ */
+used_bookings: number; booked_minutes: number; used_minutes: number }
 export type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
 /**
  * A webhook as stored and as the UI sees it. No secret value appears here.
