@@ -49,8 +49,29 @@ export function newDataDir() {
   return mkdtempSync(path.join(os.tmpdir(), 'interlock-e2e-'));
 }
 
+/** The single-instance plugin's name on the session bus while an app instance runs. */
+const SINGLE_INSTANCE_NAME = 'org.interlockstation.station.SingleInstance';
+
+function singleInstanceOwned() {
+  try {
+    const out = execFileSync('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/',
+      'org.freedesktop.DBus.NameHasOwner', `string:${SINGLE_INSTANCE_NAME}`], { encoding: 'utf8' });
+    return /boolean true/.test(out);
+  } catch {
+    return false; // no session bus: nothing to wait for
+  }
+}
+
+/** Waits (up to `ms`) until no earlier instance — a previous test's, still shutting down — holds
+ * the single-instance name, or the new launch would hand over to it instead of opening. */
+export async function waitForNoInstance(ms = 15000) {
+  const deadline = Date.now() + ms;
+  while (singleInstanceOwned() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
 /** Starts tauri-driver and opens the app on `dataDir`. Returns { driver, stop }. */
 export async function openApp(dataDir) {
+  await waitForNoInstance();
   const port = await freePort();
   const nativePort = await freePort();
   const child = spawn(tauriDriverPath(), ['--port', String(port), '--native-port', String(nativePort)], {
