@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  appBinary, click, find, findAll, newDataDir, openApp, repoRoot, screenshot, screenshotDir, type, waitFor,
+  appBinary, click, find, findAll, newDataDir, openApp, processes, repoRoot, screenshot, screenshotDir, type, waitFor,
+  webProcessesOf,
 } from './harness.mjs';
 
 let app;
@@ -27,22 +28,8 @@ function iso(minutesFromNow) {
   return d.toISOString();
 }
 
-/** PIDs of the app on this data folder, and of each process's parent. */
-function procs() {
-  const out = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (stat[0] === 'Z') continue;
-      out.push({ pid: Number(entry), ppid: Number(stat[1]), args });
-    } catch { /* ended meanwhile */ }
-  }
-  return out;
-}
-const appPid = () => procs().find((p) => p.args[0] === appBinary && p.args.includes(dataDir) && !p.args.includes('schedule'))?.pid;
-const webProcesses = (pid) => procs().filter((p) => p.ppid === pid && /WebKitWebProcess/.test(p.args[0] ?? ''));
+const appPid = () => processes().find((p) => p.args[0] === appBinary && p.args.includes(dataDir) && !p.args.includes('schedule'))?.pid;
+const webProcesses = webProcessesOf;
 
 // A loopback receiver for the order webhook.
 const received = [];

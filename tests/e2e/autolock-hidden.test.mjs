@@ -5,11 +5,11 @@
 // simulator and reads the status back to confirm it. A second launch then brings the window back.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  appBinary, click, find, newDataDir, openApp, repoRoot, startRelaySim, type, waitFor,
+  appBinary, click, find, newDataDir, openApp, processes, repoRoot, startRelaySim, type, waitFor, webProcessesOf,
 } from './harness.mjs';
 
 const dataDir = newDataDir();
@@ -25,21 +25,8 @@ function cli(args, input = '') {
   return execFileSync(appBinary, ['--data-dir', dataDir, ...args], { encoding: 'utf8', input });
 }
 
-function procs() {
-  const out = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (stat[0] === 'Z') continue;
-      out.push({ pid: Number(entry), ppid: Number(stat[1]), args });
-    } catch { /* ended meanwhile */ }
-  }
-  return out;
-}
-const appPid = () => procs().find((p) => p.args[0] === appBinary && p.args.includes(dataDir) && p.args.filter(Boolean).length === 3)?.pid;
-const webProcesses = (pid) => procs().filter((p) => p.ppid === pid && /WebKitWebProcess/.test(p.args[0] ?? ''));
+const appPid = () => processes().find((p) => p.args[0] === appBinary && p.args.includes(dataDir) && p.args.filter(Boolean).length === 3)?.pid;
+const webProcesses = webProcessesOf;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {

@@ -96,6 +96,25 @@ export async function openApp(dataDir) {
   return { driver, stop };
 }
 
+/** Every live process (Linux /proc) with its parent and arguments: [{ pid, ppid, args }]. */
+export function processes() {
+  const out = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (stat[0] === 'Z') continue;
+      out.push({ pid: Number(entry), ppid: Number(stat[1]), args });
+    } catch { /* ended meanwhile */ }
+  }
+  return out;
+}
+
+/** The WebKit web processes of the app process `pid` (one while its window exists). */
+export const webProcessesOf = (pid) =>
+  processes().filter((p) => p.ppid === pid && /WebKitWebProcess/.test(p.args[0] ?? ''));
+
 /** PIDs of app processes started with `--data-dir dataDir` (Linux /proc). */
 function appPidsOn(dataDir) {
   const pids = [];
