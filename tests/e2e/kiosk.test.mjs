@@ -2,11 +2,12 @@
 // (the window manager's close, WM_DELETE_WINDOW) refused until staff sign in.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  appBinary, click, find, newDataDir, openApp, repoRoot, screenshot, screenshotDir, type, waitFor,
+  appBinary, click, find, newDataDir, openApp, processes, repoRoot, screenshot, screenshotDir, type, waitFor,
+  webProcessesOf,
 } from './harness.mjs';
 
 let app;
@@ -14,19 +15,8 @@ const dataDir = newDataDir();
 const ROOT_PW = 'root-password-1';
 
 function webProcessCount() {
-  let app = null;
-  const all = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (stat[0] === 'Z') continue;
-      if (args[0] === appBinary && args.includes(dataDir)) app = Number(entry);
-      all.push({ ppid: Number(stat[1]), args });
-    } catch { /* ended meanwhile */ }
-  }
-  return { app, web: all.filter((p) => p.ppid === app && /WebKitWebProcess/.test(p.args[0] ?? '')).length };
+  const app = processes().find((p) => p.args[0] === appBinary && p.args.includes(dataDir))?.pid ?? null;
+  return { app, web: app === null ? 0 : webProcessesOf(app).length };
 }
 
 const wmClose = () => execFileSync('python3', [path.join(repoRoot, 'tests/e2e/wm-close.py'), 'Interlock Station']);
