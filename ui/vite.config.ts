@@ -30,5 +30,6 @@ export default defineConfig(({ mode }) => ({
     include: ['src/**/*.test.ts'],
     // Pin the local time zone so time formatting tests really exercise UTC -> local.
     env: { TZ: 'Europe/Berlin' },
+    setupFiles: ['src/test/setup.ts'],
   },
 }));

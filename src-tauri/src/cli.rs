@@ -4,6 +4,7 @@
 use crate::paths::StationPaths;
 use clap::Subcommand;
 use interlock_core::delivery::Deliverer;
+use interlock_core::locale::LocalTimes;
 use interlock_core::model::{Account, AccountUpdate, EventInput, NewAccount, ServiceInput};
 use interlock_core::notifier::DesktopNotifier;
 use interlock_core::secrets::{KeyringStore, SecretStore};
@@ -295,10 +296,7 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
                         (Some(s), None) => format!("HTTP {s}"),
                         (None, None) => String::new(),
                     };
-                    let local = a
-                        .attempted_at
-                        .to_zoned_datetime(jiff::tz::TimeZone::system())
-                        .strftime("%Y-%m-%d %H:%M:%S");
+                    let local = LocalTimes::os().date_time_seconds(a.attempted_at);
                     println!(
                         "{local}  {:<9}  #{:<2} {:<13} {:<6} {}  {} ms  [{}]  {}",
                         a.outcome,
@@ -320,10 +318,7 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
             }
             let days = station.retention_days().map_err(|e| e.message)?;
             let r = station.prune_history().map_err(|e| e.message)?;
-            let cutoff = r
-                .cutoff
-                .to_zoned_datetime(jiff::tz::TimeZone::system())
-                .strftime("%Y-%m-%d %H:%M");
+            let cutoff = LocalTimes::os().date_time(r.cutoff);
             println!(
                 "keeping {days} days (since {cutoff}): removed {} settled deliveries, {} delivery attempts, {} audit entries",
                 r.outbox_rows, r.delivery_attempts, r.audit_entries

@@ -42,6 +42,8 @@ pub struct AppStatus {
     pub error: Option<CoreError>,
     pub database_path: String,
     pub version: String,
+    /// The OS locale for dates and times (BCP 47, `en-US`): the window formats with it.
+    pub locale: String,
 }
 
 #[tauri::command]
@@ -77,6 +79,7 @@ pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, CoreErr
         error,
         database_path,
         version,
+        locale: interlock_core::locale::os_locale(),
     })
 }
 

@@ -73,6 +73,39 @@ impl ErrorCode {
 pub struct CoreError {
     pub code: ErrorCode,
     pub message: String,
+    /// The times the sentence refers to, so the window can say it in the reader's locale;
+    /// `message` says the same in the station's OS locale (for the log and the CLI).
+    pub detail: Option<ErrorDetail>,
+}
+
+/// What a refusal or conflict that carries times is about: the UI builds its sentence from this
+/// (and its own locale), never by parsing `message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ErrorDetail {
+    /// The booking's interlock window has not opened yet.
+    ControlsOpenAt {
+        #[specta(type = String)]
+        at: jiff::Timestamp,
+    },
+    /// The booking's interlock window has closed.
+    ControlsClosedAt {
+        #[specta(type = String)]
+        at: jiff::Timestamp,
+    },
+    /// The booking clashes with another on the same service.
+    BookingOverlaps {
+        service_name: String,
+        #[specta(type = String)]
+        starts_at: jiff::Timestamp,
+        #[specta(type = String)]
+        ends_at: jiff::Timestamp,
+    },
+    /// Sign-in for this username is paused after too many failures.
+    SignInPausedUntil {
+        #[specta(type = String)]
+        until: jiff::Timestamp,
+    },
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
@@ -83,7 +116,13 @@ impl CoreError {
         Self {
             code,
             message: crate::webhook::mask_urls_in(&message.into()),
+            detail: None,
         }
+    }
+    /// The same error with the times it refers to attached (see [`ErrorDetail`]).
+    pub fn with_detail(mut self, detail: ErrorDetail) -> Self {
+        self.detail = Some(detail);
+        self
     }
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Validation, message)

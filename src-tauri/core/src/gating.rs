@@ -44,13 +44,19 @@ impl Access {
         matches!(self, Access::Staff | Access::Open { .. })
     }
 
+    /// The times a refusal refers to, for the window to word in its locale.
+    pub fn refusal_detail(&self) -> Option<crate::error::ErrorDetail> {
+        use crate::error::ErrorDetail;
+        match self {
+            Access::NotYet { opens_at } => Some(ErrorDetail::ControlsOpenAt { at: *opens_at }),
+            Access::Closed { closed_at } => Some(ErrorDetail::ControlsClosedAt { at: *closed_at }),
+            _ => None,
+        }
+    }
+
     /// Why a command is refused, in words; `None` when it is allowed.
     pub fn refusal(&self) -> Option<String> {
-        let local = |t: &Timestamp| {
-            t.to_zoned_datetime(jiff::tz::TimeZone::system())
-                .strftime("%H:%M")
-                .to_string()
-        };
+        let local = |t: &Timestamp| crate::locale::LocalTimes::os().time(*t);
         Some(match self {
             Access::Staff | Access::Open { .. } => return None,
             Access::NotYet { opens_at } => format!(

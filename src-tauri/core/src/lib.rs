@@ -8,6 +8,7 @@ pub mod error;
 pub mod gating;
 pub mod interlock;
 pub mod limits;
+pub mod locale;
 pub mod model;
 pub mod notifier;
 pub mod outbox;

@@ -100,9 +100,14 @@ impl Station {
 
     /// Administrators set how many days of history are kept.
     pub fn set_retention_days(&self, days: u32) -> CoreResult<()> {
-        self.actor(Permission::ManageSettings)?;
+        let actor = self.actor(Permission::ManageSettings)?;
         check_retention_days(days)?;
-        settings::set(self.store().conn(), RETENTION_KEY, &days.to_string())?;
+        settings::set_by(
+            self.store().conn(),
+            RETENTION_KEY,
+            &days.to_string(),
+            &actor.username,
+        )?;
         tracing::info!(days, "history retention set");
         Ok(())
     }

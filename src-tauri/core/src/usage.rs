@@ -44,11 +44,7 @@ impl LockEffect {
     /// The audit log's words for it.
     pub fn describe(&self, kind: Option<EndOnLock>) -> Option<String> {
         let (from, to) = self.moved?;
-        let local = |t: Timestamp| {
-            t.to_zoned_datetime(TimeZone::system())
-                .strftime("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        };
+        let local = |t: Timestamp| crate::locale::LocalTimes::os().date_time_seconds(t);
         Some(format!(
             "booking end moved from {} to {} ({})",
             local(from),

@@ -105,6 +105,16 @@ fn five_failures_pause_sign_in_for_30_seconds() {
         "{}",
         paused.message
     );
+    // Both carry the instant the pause ends, for the window to word in its locale.
+    let until = fifth.detail.clone();
+    assert!(
+        matches!(
+            until,
+            Some(interlock_core::error::ErrorDetail::SignInPausedUntil { .. })
+        ),
+        "{until:?}"
+    );
+    assert_eq!(paused.detail, until);
 
     // The pause is per username, and survives a restart of the app.
     let restarted = f.reopen();

@@ -6,6 +6,7 @@ mod common;
 use common::http::start_tls_server;
 use common::*;
 use interlock_core::delivery::Deliverer;
+use interlock_core::error::ErrorDetail;
 use interlock_core::interlock::{InterlockAction, InterlockController};
 use interlock_core::model::*;
 use interlock_core::webhook::*;
@@ -96,6 +97,17 @@ async fn user_gating_at_the_boundaries_through_the_backend() {
                 let e = r.unwrap_err();
                 assert_eq!(e.code, ErrorCode::Forbidden, "{at}");
                 assert!(e.message.starts_with("Interlock controls"), "{}", e.message);
+                // The window words the refusal in its own locale from the exact instant.
+                let expected = if at < "2026-11-30T10" {
+                    ErrorDetail::ControlsOpenAt {
+                        at: t("2026-11-30T09:55:00Z"),
+                    }
+                } else {
+                    ErrorDetail::ControlsClosedAt {
+                        at: t("2026-11-30T11:30:00Z"),
+                    }
+                };
+                assert_eq!(e.detail, Some(expected), "{at}");
             }
         }
     }

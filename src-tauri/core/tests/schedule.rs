@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use interlock_core::error::ErrorDetail;
 use interlock_core::model::*;
 use interlock_core::tags::InterlockWindow;
 use interlock_core::{ErrorCode, Role};
@@ -145,6 +146,14 @@ fn events_on_one_service_may_not_overlap() {
                 .starts_with("This booking overlaps another booking on Microscope"),
             "{}",
             err.message
+        );
+        assert_eq!(
+            err.detail,
+            Some(ErrorDetail::BookingOverlaps {
+                service_name: "Microscope".into(),
+                starts_at: t("2026-11-30T09:00:00Z"),
+                ends_at: t("2026-11-30T11:00:00Z"),
+            })
         );
     }
     // Back-to-back is fine, and another service is independent.

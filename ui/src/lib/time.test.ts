@@ -1,5 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { formatDateTime, formatRange, formatTime, fromLocalInput, nextFullHourLocal, toLocalInput } from './time';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  currentLocale,
+  formatDate,
+  formatDateTime,
+  formatRange,
+  formatTime,
+  fromLocalInput,
+  nextFullHourLocal,
+  setLocale,
+  toLocalInput,
+} from './time';
 
 // The vitest config pins TZ to Europe/Berlin (UTC+1 in winter, UTC+2 in summer).
 describe('time conversions (local = Europe/Berlin)', () => {
@@ -46,5 +56,31 @@ describe('time conversions (local = Europe/Berlin)', () => {
   it('proposes the next full hour', () => {
     expect(nextFullHourLocal(new Date('2026-11-29T08:20:00Z'))).toBe('2026-11-29T10:00');
     expect(nextFullHourLocal(new Date('2026-11-29T08:20:00Z'), 1)).toBe('2026-11-29T11:00');
+  });
+});
+
+describe('times in the station locale', () => {
+  afterEach(() => setLocale('en-GB'));
+
+  it('en-US: 12-hour clock, month before day', () => {
+    setLocale('en-US');
+    expect(currentLocale()).toBe('en-US');
+    expect(formatTime('2026-11-29T16:37:00Z')).toBe('5:37 PM');
+    expect(formatDateTime('2026-11-29T08:37:00Z')).toBe('Sun, Nov 29, 9:37 AM');
+    expect(formatRange('2026-11-29T08:00:00Z', '2026-11-29T10:00:00Z')).toBe('Sun, Nov 29, 9:00 AM–11:00 AM');
+    expect(formatDate('2026-11-29T08:00:00Z')).toBe('Nov 29, 2026');
+  });
+
+  it('de-DE: 24-hour clock, German day and month names', () => {
+    setLocale('de-DE');
+    expect(currentLocale()).toBe('de-DE');
+    expect(formatTime('2026-11-29T16:37:00Z')).toBe('17:37');
+    expect(formatDateTime('2026-11-29T08:37:00Z')).toBe('So., 29. Nov., 09:37');
+    expect(formatDate('2026-03-01T08:00:00Z')).toBe('1. März 2026');
+  });
+
+  it('a malformed tag keeps the runtime default instead of throwing', () => {
+    setLocale('not a locale!!');
+    expect(() => formatTime('2026-11-29T16:37:00Z')).not.toThrow();
   });
 });

@@ -53,9 +53,7 @@ enum Plan {
 }
 
 fn local(t: Timestamp) -> String {
-    t.to_zoned_datetime(jiff::tz::TimeZone::system())
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string()
+    crate::locale::LocalTimes::os().date_time(t)
 }
 
 fn describe(e: &Event) -> String {

@@ -283,7 +283,11 @@ fn check_command(
             &refusal,
         )?;
         tracing::warn!(service = %service.name, action = action.as_str(), user = %actor.username, "interlock command refused: {refusal}");
-        return Err(CoreError::new(ErrorCode::Forbidden, refusal));
+        let error = CoreError::new(ErrorCode::Forbidden, refusal);
+        return Err(match access.refusal_detail() {
+            Some(detail) => error.with_detail(detail),
+            None => error,
+        });
     }
     Ok((actor, service, event))
 }

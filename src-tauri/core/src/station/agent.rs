@@ -123,7 +123,7 @@ impl AgentStatus {
                         LockState::Unlocked => "Unlocked",
                         LockState::Unknown => "Unknown",
                     };
-                    let at = r.read_at.strftime("%H:%M:%S UTC");
+                    let at = crate::locale::LocalTimes::os().time_seconds(r.read_at);
                     format!("{}: {state} at {at}", i.name)
                 }
             })
@@ -166,8 +166,8 @@ impl Station {
         let store = self.store();
         let conn = store.conn();
         let b = |v: bool| if v { "1" } else { "0" };
-        settings::set(conn, KIOSK_KEY, b(new.kiosk_mode))?;
-        settings::set(conn, AUTOSTART_KEY, b(new.start_at_login))?;
+        settings::set_by(conn, KIOSK_KEY, b(new.kiosk_mode), &actor.username)?;
+        settings::set_by(conn, AUTOSTART_KEY, b(new.start_at_login), &actor.username)?;
         tracing::info!(user = %actor.username, kiosk = new.kiosk_mode, start_at_login = new.start_at_login, "agent settings changed");
         Ok(new)
     }
@@ -181,7 +181,7 @@ impl Station {
         let row = {
             let store = self.store();
             let conn = store.conn();
-            sign_in_paused(login_throttle::get(conn, username)?, now)?;
+            sign_in_paused(username, login_throttle::get(conn, username)?, now)?;
             accounts::find_by_username(conn, username)?
         };
         let verified = match &row {

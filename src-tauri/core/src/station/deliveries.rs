@@ -35,16 +35,20 @@ impl Station {
 
     /// Changes the retry schedule (administrators; tests and the CLI shorten it).
     pub fn set_retry_policy(&self, policy: RetryPolicy) -> CoreResult<()> {
-        self.actor(Permission::ManageSettings)?;
-        self.set_retry_policy_unchecked(policy)
+        let actor = self.actor(Permission::ManageSettings)?;
+        self.write_retry_policy(policy, &actor.username)
     }
 
     /// For provisioning scripts and tests that run without a signed-in person.
     pub fn set_retry_policy_unchecked(&self, policy: RetryPolicy) -> CoreResult<()> {
+        self.write_retry_policy(policy, "(provisioning)")
+    }
+
+    fn write_retry_policy(&self, policy: RetryPolicy, who: &str) -> CoreResult<()> {
         check_retry_policy(&policy)?;
         let json =
             serde_json::to_string(&policy).map_err(|e| CoreError::internal(e.to_string()))?;
-        settings::set(self.store().conn(), RETRY_POLICY_KEY, &json)
+        settings::set_by(self.store().conn(), RETRY_POLICY_KEY, &json, who)
     }
 
     /// The request for one webhook, with its secrets read from the keyring. Keyring I/O: call it

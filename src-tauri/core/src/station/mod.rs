@@ -151,12 +151,13 @@ impl Station {
     }
 
     pub fn update_settings(&self, new: Settings) -> CoreResult<Settings> {
-        self.actor(Permission::ManageSettings)?;
+        let actor = self.actor(Permission::ManageSettings)?;
         check_settings(&new)?;
-        settings::set(
+        settings::set_by(
             self.store().conn(),
             IDLE_TIMEOUT_KEY,
             &new.idle_timeout_minutes.to_string(),
+            &actor.username,
         )?;
         Ok(new)
     }
@@ -202,9 +203,14 @@ impl Station {
     }
 
     pub fn set_interlock_poll_secs(&self, secs: u32) -> CoreResult<()> {
-        self.actor(Permission::ManageSettings)?;
+        let actor = self.actor(Permission::ManageSettings)?;
         check_poll_secs(secs)?;
-        settings::set(self.store().conn(), POLL_KEY, &secs.to_string())
+        settings::set_by(
+            self.store().conn(),
+            POLL_KEY,
+            &secs.to_string(),
+            &actor.username,
+        )
     }
 
     /// "Lock automatically when the user's window closes" for one service.

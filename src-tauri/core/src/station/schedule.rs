@@ -5,9 +5,7 @@
 use super::*;
 
 fn format_local(t: Timestamp) -> String {
-    t.to_zoned_datetime(jiff::tz::TimeZone::system())
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string()
+    crate::locale::LocalTimes::os().date_time(t)
 }
 impl Station {
     // ---- services --------------------------------------------------------------------------
@@ -165,7 +163,12 @@ impl Station {
                 other.service_name,
                 format_local(other.starts_at),
                 format_local(other.ends_at)
-            )));
+            ))
+            .with_detail(crate::error::ErrorDetail::BookingOverlaps {
+                service_name: other.service_name.clone(),
+                starts_at: other.starts_at,
+                ends_at: other.ends_at,
+            }));
         }
         Ok(title)
     }

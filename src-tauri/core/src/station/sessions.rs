@@ -18,14 +18,22 @@ fn validate_username(username: &str) -> CoreResult<String> {
 }
 
 /// Refuses a sign-in while its username is paused after too many failures.
-pub(super) fn sign_in_paused(throttle: login_throttle::Throttle, now: Timestamp) -> CoreResult<()> {
+pub(super) fn sign_in_paused(
+    username: &str,
+    throttle: login_throttle::Throttle,
+    now: Timestamp,
+) -> CoreResult<()> {
     if let Some(until) = throttle.paused_until_ms {
         if now.as_millisecond() < until {
             let secs = (until - now.as_millisecond() + 999) / 1000;
+            tracing::warn!(username = %username, seconds_left = secs, "sign-in refused: sign-in for this username is paused");
             return Err(CoreError::new(
                 ErrorCode::SignInPaused,
                 format!("Too many failed sign-ins for this username. Sign-in is paused; try again in {secs} s."),
-            ));
+            )
+            .with_detail(crate::error::ErrorDetail::SignInPausedUntil {
+                until: Timestamp::from_millisecond(until).unwrap_or(now),
+            }));
         }
     }
     Ok(())
@@ -83,7 +91,7 @@ impl Station {
         let row = {
             let store = self.store();
             let conn = store.conn();
-            sign_in_paused(login_throttle::get(conn, username)?, now)?;
+            sign_in_paused(username, login_throttle::get(conn, username)?, now)?;
             accounts::find_by_username(conn, username)?
         };
         let verified = match &row {
@@ -99,7 +107,7 @@ impl Station {
         // paused it meanwhile. A pause that began during the verification holds for this attempt
         // too, and a failure never lifts a pause.
         let mut throttle = login_throttle::get(conn, username)?;
-        sign_in_paused(throttle, now)?;
+        sign_in_paused(username, throttle, now)?;
         if !verified {
             throttle.failures += 1;
             throttle.paused_until_ms = None;
@@ -112,6 +120,11 @@ impl Station {
                     " Too many failed attempts: sign-in for this username is paused for {} s.",
                     SIGN_IN_PAUSE.as_secs()
                 ));
+                tracing::warn!(
+                    username = %username,
+                    seconds = SIGN_IN_PAUSE.as_secs(),
+                    "sign-in paused after {MAX_FAILED_SIGN_INS} failed attempts"
+                );
             }
             login_throttle::put(conn, username, throttle)?;
             tracing::warn!(username = %username, failures = throttle.failures, "sign-in failed");
@@ -120,7 +133,18 @@ impl Station {
             } else {
                 ErrorCode::SignInFailed
             };
-            return Err(CoreError::new(code, message));
+            let error = CoreError::new(code, message);
+            return Err(
+                match throttle
+                    .paused_until_ms
+                    .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+                {
+                    Some(until) => {
+                        error.with_detail(crate::error::ErrorDetail::SignInPausedUntil { until })
+                    }
+                    None => error,
+                },
+            );
         }
         let row = row.ok_or_else(|| CoreError::internal("verified without an account"))?;
         login_throttle::clear(conn, username)?;

@@ -19,3 +19,20 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> CoreResult<()> {
     )?;
     Ok(())
 }
+
+/// [`set`] for a change a person made: a log line names the setting, its old and new value and
+/// who changed it (settings hold no secrets), and nothing is logged when the value stays.
+pub fn set_by(conn: &Connection, key: &str, value: &str, who: &str) -> CoreResult<()> {
+    let old = get(conn, key)?;
+    set(conn, key, value)?;
+    if old.as_deref() != Some(value) {
+        tracing::info!(
+            setting = key,
+            from = old.as_deref().unwrap_or("(default)"),
+            to = value,
+            by = who,
+            "setting changed"
+        );
+    }
+    Ok(())
+}

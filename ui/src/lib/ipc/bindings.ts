@@ -492,7 +492,11 @@ kiosk_mode: boolean;
  * Start with the user's session (hidden in the tray).
  */
 start_at_login: boolean }
-export type AppStatus = { state: StartupState; error: CoreError | null; database_path: string; version: string }
+export type AppStatus = { state: StartupState; error: CoreError | null; database_path: string; version: string; 
+/**
+ * The OS locale for dates and times (BCP 47, `en-US`): the window formats with it.
+ */
+locale: string }
 /**
  * A booking as the audit log remembers it.
  */
@@ -529,7 +533,12 @@ attempts: number; next_attempt_at: string | null; last_error: string }
 /**
  * An error with a stable code and a message fit to show a person.
  */
-export type CoreError = { code: ErrorCode; message: string }
+export type CoreError = { code: ErrorCode; message: string; 
+/**
+ * The times the sentence refers to, so the window can say it in the reader's locale;
+ * `message` says the same in the station's OS locale (for the log and the CLI).
+ */
+detail: ErrorDetail | null }
 /**
  * One logged webhook request.
  */
@@ -631,6 +640,27 @@ export type ErrorCode =
  * A failure inside the app that is not the user's doing.
  */
 "INTERNAL"
+/**
+ * What a refusal or conflict that carries times is about: the UI builds its sentence from this
+ * (and its own locale), never by parsing `message`.
+ */
+export type ErrorDetail = 
+/**
+ * The booking's interlock window has not opened yet.
+ */
+{ kind: "controls_open_at"; at: string } | 
+/**
+ * The booking's interlock window has closed.
+ */
+{ kind: "controls_closed_at"; at: string } | 
+/**
+ * The booking clashes with another on the same service.
+ */
+{ kind: "booking_overlaps"; service_name: string; starts_at: string; ends_at: string } | 
+/**
+ * Sign-in for this username is paused after too many failures.
+ */
+{ kind: "sign_in_paused_until"; until: string }
 export type Event = { id: string; service_id: string; service_name: string; user_id: string; user_display_name: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null; 
 /**
  * The booking's actual use, as the interlock recorded it (staff only; `None` for instrument
