@@ -10,7 +10,7 @@ afterEach(() => {
   clearMocks();
 });
 
-const ready: AppStatus = { state: 'ready', error: null, database_path: '/data/station.db', version: '0.1.0' };
+const ready: AppStatus = { state: 'ready', error: null, database_path: '/data/station.db', version: '0.1.0', locale: 'en-GB' };
 const emptyOverview: StationOverview = { now: '2026-11-29T08:00:00Z', instruments: [] };
 
 describe('App startup', () => {
@@ -93,6 +93,8 @@ describe('App startup', () => {
 
     const notice = await screen.findByTestId('signin-notice');
     expect(notice.textContent).toBe('You were signed out after 15 minutes without activity.');
+    // At a shared station the form does not show who was last signed in.
+    expect((screen.getByTestId('signin-username') as HTMLInputElement).value).toBe('');
     expect(screen.queryByTestId('schedule-screen')).toBeNull();
     expect(screen.queryByTestId('global-error')).toBeNull();
   });

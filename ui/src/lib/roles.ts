@@ -19,3 +19,11 @@ export function isStaff(role: Role): boolean {
 export function isAdmin(role: Role): boolean {
   return role === 'administrator';
 }
+
+/**
+ * What the reader can do about something, by role: staff are told where to fix it, instrument
+ * users whom to ask. Every empty state and error that needs someone's action goes through this.
+ */
+export function nextStep(role: Role, forStaff: string, forUser = 'Ask facility staff.'): string {
+  return isStaff(role) ? forStaff : forUser;
+}

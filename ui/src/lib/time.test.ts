@@ -7,6 +7,7 @@ import {
   formatTime,
   fromLocalInput,
   nextFullHourLocal,
+  plural,
   setLocale,
   toLocalInput,
 } from './time';
@@ -82,5 +83,13 @@ describe('times in the station locale', () => {
   it('a malformed tag keeps the runtime default instead of throwing', () => {
     setLocale('not a locale!!');
     expect(() => formatTime('2026-11-29T16:37:00Z')).not.toThrow();
+  });
+});
+
+describe('plural', () => {
+  it('says 1 minute and 2 minutes', () => {
+    expect(plural(1, 'minute')).toBe('1 minute');
+    expect(plural(2, 'minute')).toBe('2 minutes');
+    expect(plural(0, 'delivery', 'deliveries')).toBe('0 deliveries');
   });
 });

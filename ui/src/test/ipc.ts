@@ -10,8 +10,8 @@ export interface FakeBackend {
 }
 
 /** Thrown from a handler, makes the command fail the way Rust does ({ code, message }). */
-export function fail(code: CoreError['code'], message: string): never {
-  throw { code, message } satisfies CoreError;
+export function fail(code: CoreError['code'], message: string, detail: CoreError['detail'] = null): never {
+  throw { code, message, detail } satisfies CoreError;
 }
 
 /**
@@ -26,7 +26,7 @@ export function fakeBackend(handlers: Record<string, Handler>): FakeBackend {
       const args = (payload ?? {}) as Record<string, unknown>;
       calls.push({ cmd, args });
       const handler = handlers[cmd];
-      if (!handler) throw { code: 'INTERNAL', message: `unexpected command ${cmd}` } satisfies CoreError;
+      if (!handler) throw { code: 'INTERNAL', message: `unexpected command ${cmd}`, detail: null } satisfies CoreError;
       return handler(args);
     },
     { shouldMockEvents: true },

@@ -305,7 +305,7 @@ fn no_webhook(service: &Service, action: InterlockAction) -> InterlockResult {
         post_lock_url: None,
         booking_ends_at: None,
         error: Some(format!(
-            "{} has no interlock/{} webhook; ask facility staff to configure one.",
+            "{} has no interlock/{} webhook (facility staff add it in Webhooks).",
             service.name,
             action.as_str()
         )),

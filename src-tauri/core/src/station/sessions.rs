@@ -242,7 +242,10 @@ impl Station {
             tracing::info!("signed out after {idle} min idle");
             return Err(CoreError::new(
                 ErrorCode::SessionExpired,
-                format!("You were signed out after {idle} minutes without activity."),
+                format!(
+                    "You were signed out after {idle} {} without activity.",
+                    if idle == 1 { "minute" } else { "minutes" }
+                ),
             ));
         }
         let row = accounts::get(store.conn(), &session.account_id)?;

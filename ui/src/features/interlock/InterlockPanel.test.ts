@@ -228,12 +228,23 @@ describe('InterlockPanel', () => {
   it('shows only the buttons with webhooks, and a hint when lock/unlock are missing', async () => {
     fakeBackend({ interlock_panel: () => panel({ kind: 'staff' }, { has_lock: false, has_unlock: false }) });
     render(InterlockPanel, { props: { service } });
-    expect((await screen.findByTestId('interlock-no-webhooks')).textContent).toBe(
-      'No interlock webhooks configured — ask facility staff.',
+    expect((await screen.findByTestId('interlock-no-webhooks')).textContent?.trim()).toBe(
+      'No interlock webhooks configured. Add an interlock lock and unlock webhook for this service in Webhooks.',
     );
     expect(screen.queryByTestId('interlock-unlock')).toBeNull();
     expect(screen.queryByTestId('interlock-lock')).toBeNull();
     expect(screen.getByTestId('interlock-status')).toBeTruthy();
+  });
+
+  it('tells an instrument user whom to ask when lock/unlock are missing', async () => {
+    fakeBackend({
+      interlock_panel: () =>
+        panel({ kind: 'open', opens_at: inMinutes(-10), closes_at: inMinutes(50) }, { has_lock: false, has_unlock: false }),
+    });
+    render(InterlockPanel, { props: { service } });
+    expect((await screen.findByTestId('interlock-no-webhooks')).textContent?.trim()).toBe(
+      'No interlock webhooks configured. Ask facility staff to set them up.',
+    );
   });
 
   it('takes a reading Rust emits for its service when it is newer, and ignores other services', async () => {

@@ -13,7 +13,7 @@ afterEach(() => {
   clearMocks();
 });
 
-const ready: AppStatus = { state: 'ready', error: null, database_path: '/data/station.db', version: '0.1.0' };
+const ready: AppStatus = { state: 'ready', error: null, database_path: '/data/station.db', version: '0.1.0', locale: 'en-GB' };
 const overview: StationOverview = { now: '2026-11-29T08:00:00Z', instruments: [] };
 
 describe('Shell', () => {

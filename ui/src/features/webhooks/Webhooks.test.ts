@@ -204,7 +204,7 @@ describe('Delivery log', () => {
 });
 
 describe('Navigation', () => {
-  const ready: AppStatus = { state: 'ready', error: null, database_path: '/data/station.db', version: '0.1.0' };
+  const ready: AppStatus = { state: 'ready', error: null, database_path: '/data/station.db', version: '0.1.0', locale: 'en-GB' };
   const overview: StationOverview = { now: '2026-11-29T08:00:00Z', instruments: [] };
 
   it('staff reach both screens; instrument users do not see them', async () => {
