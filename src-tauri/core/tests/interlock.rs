@@ -358,7 +358,7 @@ async fn a_service_without_webhooks_says_so() {
     assert!(!r.ok);
     assert_eq!(
         r.error.as_deref(),
-        Some("Confocal has no interlock/unlock webhook; ask facility staff to configure one.")
+        Some("Confocal has no interlock/unlock webhook (facility staff add it in Webhooks).")
     );
 }
 
