@@ -1,17 +1,11 @@
 // Pure helpers for the interlock panel: what to say about the access window and the reading.
 // The rules themselves live in Rust; these only phrase what the backend decided.
 import type { Access, AutoLockInfo, Event, InterlockAction, InterlockPanel, LockState, StatusReading } from '../../lib/ipc';
-import { formatDateTime, formatRange, formatTime } from '../../lib/time';
+import { formatDateTime, formatRange, formatTime, formatTimeSeconds } from '../../lib/time';
 
-function pad(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
-/** "10:42:05" in local time. */
+/** "10:42:05" (or "10:42:05 AM") in local time. */
 export function formatClock(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return formatTimeSeconds(iso);
 }
 
 /** "09:55" when on the same local day as `now`, else "Mon 30 Nov, 09:55". */

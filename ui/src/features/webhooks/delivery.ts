@@ -1,6 +1,6 @@
 // How delivery attempts read in the UI.
 import type { DeliveryAttempt, ErrorClass } from '../../lib/ipc';
-import { formatDateTime } from '../../lib/time';
+import { formatDay, formatTimeSeconds } from '../../lib/time';
 
 export const OUTCOMES = ['delivered', 'retrying', 'failed', 'skipped', 'test'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -49,13 +49,9 @@ export function describeResult(attempt: DeliveryAttempt): { ok: boolean; text: s
   return { ok: false, text: `Failed: ${reason}` };
 }
 
-function pad(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
-/** "Sun 29 Nov, 09:00:05" in local time. */
+/** "Sun 29 Nov, 09:00:05" in local time (the station's locale). */
 export function formatLogTime(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return `${formatDateTime(iso)}:${pad(d.getSeconds())}`;
+  return `${formatDay(d)}, ${formatTimeSeconds(d)}`;
 }
