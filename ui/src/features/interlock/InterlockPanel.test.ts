@@ -131,10 +131,16 @@ describe('InterlockPanel', () => {
     });
     render(InterlockPanel, { props: { service } });
 
-    await fireEvent.click(await screen.findByTestId('interlock-unlock'));
+    const unlock = await screen.findByTestId('interlock-unlock');
+    unlock.focus();
+    await fireEvent.click(unlock);
     expect((await screen.findByTestId('interlock-busy')).textContent).toBe('Unlocking…');
-    expect((screen.getByTestId('interlock-lock') as HTMLButtonElement).disabled).toBe(true);
-    expect((screen.getByTestId('interlock-unlock') as HTMLButtonElement).disabled).toBe(true);
+    // Busy buttons say so without `disabled`, which would throw the keyboard focus to <body>.
+    expect(screen.getByTestId('interlock-lock').getAttribute('aria-disabled')).toBe('true');
+    expect(unlock.getAttribute('aria-disabled')).toBe('true');
+    expect(document.activeElement).toBe(unlock);
+    // A second press while busy sends nothing more.
+    await fireEvent.click(screen.getByTestId('interlock-lock'));
     release();
 
     await waitFor(() => expect(screen.getByTestId('interlock-state').dataset.state).toBe('unlocked'));
