@@ -69,13 +69,17 @@ export async function waitForNoInstance(ms = 15000) {
   while (singleInstanceOwned() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
-/** Starts tauri-driver and opens the app on `dataDir`. Returns { driver, stop }. */
-export async function openApp(dataDir) {
+/**
+ * Starts tauri-driver and opens the app on `dataDir`. Returns { driver, stop }. `env` adds to the
+ * environment the app starts with (e.g. `{ LANG: 'de_DE.UTF-8' }`): tauri-driver's children inherit it.
+ */
+export async function openApp(dataDir, { env = {} } = {}) {
   await waitForNoInstance();
   const port = await freePort();
   const nativePort = await freePort();
   const child = spawn(tauriDriverPath(), ['--port', String(port), '--native-port', String(nativePort)], {
     stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ...env },
   });
   await waitForPort(port, 15000);
   const driver = await new Builder()
@@ -264,4 +268,26 @@ export async function startRelaySim() {
 /** Runs the station's command line on a data folder (provisioning for tests and the demo). */
 export function stationCli(dataDir, args) {
   return execFileSync(appBinary, ['--data-dir', dataDir, ...args], { encoding: 'utf8' });
+}
+
+const axeSource = readFileSync(path.join(repoRoot, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core (the npm package) inside the real WebKit window on what it shows now. Returns the
+ * violations as [{ id, impact, help, nodes: [target selectors] }]. WebDriver's script evaluation
+ * is not subject to the page's CSP, so the app's policy stays as shipped.
+ */
+export async function axeViolations(driver) {
+  const loaded = await driver.executeScript('return typeof window.axe !== "undefined"');
+  if (!loaded) await driver.executeScript(`${axeSource}\nreturn true;`);
+  const result = await driver.executeAsyncScript(`
+    const done = arguments[arguments.length - 1];
+    window.axe.run(document, { resultTypes: ['violations'] })
+      .then((r) => done({ ok: true, violations: r.violations.map((v) => ({
+        id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+      })) }))
+      .catch((e) => done({ ok: false, error: String(e) }));
+  `);
+  if (!result.ok) throw new Error(`axe-core failed in the window: ${result.error}`);
+  return result.violations;
 }
