@@ -27,6 +27,7 @@ pub const COMMANDS: &[&str] = &[
     "update_order",
     "delete_order",
     "station_overview",
+    "station_timeline",
     "list_webhooks",
     "save_webhook",
     "delete_webhook",

@@ -273,6 +273,23 @@ pub async fn station_overview(state: State<'_, AppState>) -> Result<StationOverv
     on_station(state, |s| s.overview()).await
 }
 
+/// Each instrument's bookings and relay state between two instants (RFC 3339), for the day and
+/// week timelines.
+#[tauri::command]
+#[specta::specta]
+pub async fn station_timeline(
+    state: State<'_, AppState>,
+    from: String,
+    to: String,
+) -> Result<Timeline, CoreError> {
+    let parse = |v: &str, what: &str| {
+        v.parse::<jiff::Timestamp>()
+            .map_err(|e| CoreError::validation(format!("The timeline's {what} is not a time: {e}")))
+    };
+    let (from, to) = (parse(&from, "start")?, parse(&to, "end")?);
+    on_station(state, move |s| s.timeline(from, to)).await
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn list_webhooks(state: State<'_, AppState>) -> Result<Vec<Webhook>, CoreError> {

@@ -76,6 +76,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             update_order,
             delete_order,
             station_overview,
+            station_timeline,
             list_webhooks,
             save_webhook,
             delete_webhook,

@@ -268,6 +268,40 @@ pub struct StationInstrument {
     pub next: Option<OverviewEvent>,
 }
 
+/// When an instrument's relay state changed (the timeline draws the state along the day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+pub struct StateChange {
+    pub state: LockState,
+    #[specta(type = String)]
+    pub at: Timestamp,
+}
+
+/// One instrument on the timeline: its bookings in the range (shown as on the station screen)
+/// and its relay state along it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct TimelineInstrument {
+    pub service_id: String,
+    pub service_name: String,
+    /// The interlock window when the service has `has_interlock` (the UI shades the signed-in
+    /// user's window with it).
+    pub interlock: Option<crate::tags::InterlockWindow>,
+    pub bookings: Vec<OverviewEvent>,
+    /// Oldest first; the first is the state in force at `from` when one was read before it.
+    pub states: Vec<StateChange>,
+}
+
+/// The station's day (or week) per instrument, for the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct Timeline {
+    #[specta(type = String)]
+    pub from: Timestamp,
+    #[specta(type = String)]
+    pub to: Timestamp,
+    #[specta(type = String)]
+    pub now: Timestamp,
+    pub instruments: Vec<TimelineInstrument>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct StationOverview {
     #[specta(type = String)]

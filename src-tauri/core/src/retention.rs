@@ -38,6 +38,8 @@ pub struct PruneReport {
     pub outbox_rows: usize,
     pub delivery_attempts: usize,
     pub audit_entries: usize,
+    /// Relay state changes (the timeline's history); each instrument keeps its latest.
+    pub state_changes: usize,
 }
 
 /// One page of a list, newest first; `next_before` is the cursor of the next (older) page, none
@@ -139,6 +141,9 @@ impl Station {
             outbox_rows: drain(&|c| prune_settled_outbox(c, cutoff, BATCH))?,
             delivery_attempts: drain(&|c| delivery_attempts::prune_older_than(c, cutoff, BATCH))?,
             audit_entries: drain(&|c| interlock_audit::prune_older_than(c, cutoff, BATCH))?,
+            state_changes: drain(&|c| {
+                crate::store::interlock_readings::prune_older_than(c, cutoff, BATCH)
+            })?,
         };
         tracing::info!(
             days,

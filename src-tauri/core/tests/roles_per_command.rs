@@ -369,6 +369,16 @@ fn table() -> Vec<(&'static str, Call, Expect)> {
             Roles([true, true, true]),
         ),
         (
+            "station_timeline",
+            |c| {
+                let now = c.station.now();
+                c.station
+                    .timeline(now, now + jiff::SignedDuration::from_hours(24))
+                    .map(drop)
+            },
+            Roles([true, true, true]),
+        ),
+        (
             "list_webhooks",
             |c| c.station.list_webhooks().map(drop),
             Roles([false, true, true]),

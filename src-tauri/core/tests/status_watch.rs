@@ -247,3 +247,107 @@ async fn the_background_runtime_polls_on_its_own() {
         "about one interval apart: {gap} s"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_timeline_has_each_state_change_and_bookings_as_each_reader_may_see_them() {
+    let w = watched("Timeline scope", 30).await;
+    let uma = w.f.account("uma", interlock_core::Role::InstrumentUser);
+    let vic = w.f.account("vic", interlock_core::Role::InstrumentUser);
+    let day_start = w.f.clock_now();
+    // Readings every 30 s: locked, locked (no change), unlocked, unknown (relay down), locked.
+    w.ctl.poll_due().await.unwrap();
+    let locked_at = w.f.clock_now();
+    w.f.clock.advance(SignedDuration::from_secs(30));
+    w.ctl.poll_due().await.unwrap();
+    w.relay.set_locked(false);
+    w.f.clock.advance(SignedDuration::from_secs(30));
+    w.ctl.poll_due().await.unwrap();
+    let unlocked_at = w.f.clock_now();
+    w.relay.set_mode(Mode::Fail("503 Service Unavailable"));
+    w.f.clock.advance(SignedDuration::from_secs(30));
+    w.ctl.poll_due().await.unwrap();
+    let unknown_at = w.f.clock_now();
+    w.relay.set_mode(Mode::Normal);
+    w.relay.set_locked(true);
+    w.f.clock.advance(SignedDuration::from_secs(30));
+    w.ctl.poll_due().await.unwrap();
+    let relocked_at = w.f.clock_now();
+
+    let s = &w.station;
+    s.sign_in("admin", ADMIN_PW).unwrap();
+    let at = |mins: i64| day_start + SignedDuration::from_mins(mins);
+    for (user, title, from, to) in [(&uma, "Uma's run", 60, 120), (&vic, "Vic's run", 180, 240)] {
+        s.create_event(interlock_core::model::EventInput {
+            service_id: w.svc.id.clone(),
+            user_id: user.id.clone(),
+            title: title.into(),
+            starts_at: at(from),
+            ends_at: at(to),
+            order_id: None,
+            line_id: None,
+        })
+        .unwrap();
+    }
+    let day = s.timeline(day_start, at(24 * 60)).unwrap();
+    let mine = day
+        .instruments
+        .iter()
+        .find(|i| i.service_id == w.svc.id)
+        .unwrap();
+    let states: Vec<_> = mine.states.iter().map(|c| (c.state, c.at)).collect();
+    assert_eq!(
+        states,
+        [
+            (LockState::Locked, locked_at),
+            (LockState::Unlocked, unlocked_at),
+            (LockState::Unknown, unknown_at),
+            (LockState::Locked, relocked_at),
+        ],
+        "one entry per change, none for a repeated reading"
+    );
+    assert!(mine.interlock.is_some());
+    let titles: Vec<_> = mine.bookings.iter().map(|b| b.title.clone()).collect();
+    assert_eq!(titles, [Some("Uma's run".into()), Some("Vic's run".into())]);
+
+    // Later in the day: the state in force at the start of the range leads the list.
+    let later = s.timeline(at(10), at(24 * 60)).unwrap();
+    let later = later
+        .instruments
+        .iter()
+        .find(|i| i.service_id == w.svc.id)
+        .unwrap();
+    assert_eq!(
+        later
+            .states
+            .iter()
+            .map(|c| (c.state, c.at))
+            .collect::<Vec<_>>(),
+        [(LockState::Locked, relocked_at)]
+    );
+
+    // Uma sees her booking in full and Vic's only as booked.
+    s.sign_in("uma", PW).unwrap();
+    let hers = s.timeline(day_start, at(24 * 60)).unwrap();
+    let hers = hers
+        .instruments
+        .iter()
+        .find(|i| i.service_id == w.svc.id)
+        .unwrap();
+    assert!(hers.bookings[0].mine && hers.bookings[0].title.as_deref() == Some("Uma's run"));
+    let other = &hers.bookings[1];
+    assert!(!other.mine);
+    assert_eq!(
+        (
+            other.title.as_ref(),
+            other.user_display_name.as_ref(),
+            other.event_id.as_ref()
+        ),
+        (None, None, None)
+    );
+
+    // A reversed or too long range is refused, with a sentence.
+    let e = s.timeline(at(60), at(0)).unwrap_err();
+    assert_eq!(e.code, interlock_core::ErrorCode::Validation);
+    let e = s.timeline(at(0), at(9 * 24 * 60)).unwrap_err();
+    assert_eq!(e.message, "The timeline shows at most 8 days at once.");
+}

@@ -170,18 +170,7 @@ impl Station {
         let now = self.now();
         let store = self.store();
         let conn = store.conn();
-        let shown = |e: Event| {
-            let mine = e.user_id == actor.id;
-            let full = mine || actor.role.is_staff();
-            OverviewEvent {
-                mine,
-                event_id: full.then(|| e.id.clone()),
-                title: full.then(|| e.title.clone()),
-                user_display_name: full.then(|| e.user_display_name.clone()),
-                starts_at: e.starts_at,
-                ends_at: e.ends_at,
-            }
-        };
+        let shown = |e: Event| shown_to(&actor, e);
         let mut instruments = Vec::new();
         for service in services::list(conn)? {
             let current = events::current_on_service(conn, &service.id, now)?.map(shown);
@@ -193,6 +182,51 @@ impl Station {
             });
         }
         Ok(StationOverview { now, instruments })
+    }
+
+    /// Each instrument's bookings and relay state in `[from, to]` (at most 8 days), for the
+    /// timeline. Instrument users see others' bookings only as "booked", as on the station screen.
+    pub fn timeline(&self, from: Timestamp, to: Timestamp) -> CoreResult<Timeline> {
+        let actor = self.actor(Permission::ViewOwnSchedule)?;
+        if to <= from {
+            return Err(CoreError::validation(
+                "The timeline's end must be after its start.",
+            ));
+        }
+        if to.duration_since(from) > SignedDuration::from_hours(24 * 8) {
+            return Err(CoreError::validation(
+                "The timeline shows at most 8 days at once.",
+            ));
+        }
+        let now = self.now();
+        let store = self.store();
+        let conn = store.conn();
+        let mut instruments = Vec::new();
+        for service in services::list(conn)? {
+            let bookings = events::on_service_between(conn, &service.id, from, to)?
+                .into_iter()
+                .filter(|e| e.ends_at > from && e.starts_at < to)
+                .map(|e| shown_to(&actor, e))
+                .collect();
+            let states = if service.interlock.is_some() {
+                crate::store::interlock_readings::between(conn, &service.id, from, to)?
+            } else {
+                Vec::new()
+            };
+            instruments.push(TimelineInstrument {
+                service_id: service.id,
+                service_name: service.name,
+                interlock: service.interlock,
+                bookings,
+                states,
+            });
+        }
+        Ok(Timeline {
+            from,
+            to,
+            now,
+            instruments,
+        })
     }
 
     /// Seconds between status readings of the status watch; 0 = off.
@@ -272,4 +306,19 @@ pub(crate) fn check_poll_secs(secs: u32) -> CoreResult<()> {
         )));
     }
     Ok(())
+}
+
+/// A booking as `actor` may see it: their own and, for staff, everyone's in full; others' only
+/// as "booked" (no title, no name, no id).
+fn shown_to(actor: &Account, e: Event) -> OverviewEvent {
+    let mine = e.user_id == actor.id;
+    let full = mine || actor.role.is_staff();
+    OverviewEvent {
+        mine,
+        event_id: full.then(|| e.id.clone()),
+        title: full.then(|| e.title.clone()),
+        user_display_name: full.then(|| e.user_display_name.clone()),
+        starts_at: e.starts_at,
+        ends_at: e.ends_at,
+    }
 }

@@ -16,6 +16,8 @@ pub fn put(conn: &Connection, service_id: &str, r: &StatusReading) -> CoreResult
          ON CONFLICT (service_id) DO UPDATE SET state = excluded.state, read_at = excluded.read_at, detail = excluded.detail",
         params![service_id, state, to_ms(r.read_at), r.detail],
     )?;
+    // Every reading goes through here, so the timeline's history of changes is complete.
+    super::interlock_readings::record(conn, service_id, r.state, r.read_at)?;
     Ok(())
 }
 

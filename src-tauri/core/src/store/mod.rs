@@ -8,6 +8,7 @@ pub mod auto_locks;
 pub mod delivery_attempts;
 pub mod events;
 pub mod interlock_audit;
+pub mod interlock_readings;
 pub mod interlock_state;
 pub mod login_throttle;
 pub mod order_lines;
@@ -48,6 +49,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_usage",
         include_str!("../../migrations/0006_usage.sql"),
+    ),
+    (
+        "0007_readings",
+        include_str!("../../migrations/0007_readings.sql"),
     ),
 ];
 

@@ -207,6 +207,18 @@ async stationOverview() : Promise<Result<StationOverview, CoreError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Each instrument's bookings and relay state between two instants (RFC 3339), for the day and
+ * week timelines.
+ */
+async stationTimeline(from: string, to: string) : Promise<Result<Timeline, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("station_timeline", { from, to }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async listWebhooks() : Promise<Result<Webhook[], CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_webhooks") };
@@ -843,6 +855,10 @@ export type StartupState =
  * The database could not be opened; `error` says why.
  */
 "failed"
+/**
+ * When an instrument's relay state changed (the timeline draws the state along the day).
+ */
+export type StateChange = { state: LockState; at: string }
 export type StationInstrument = { service: Service; current: OverviewEvent | null; next: OverviewEvent | null }
 export type StationOverview = { now: string; instruments: StationInstrument[] }
 /**
@@ -857,6 +873,24 @@ export type StatusReading = { state: LockState; read_at: string;
  * What was received when the state is unknown (errors, disagreeing replies).
  */
 detail: string }
+/**
+ * The station's day (or week) per instrument, for the timeline.
+ */
+export type Timeline = { from: string; to: string; now: string; instruments: TimelineInstrument[] }
+/**
+ * One instrument on the timeline: its bookings in the range (shown as on the station screen)
+ * and its relay state along it.
+ */
+export type TimelineInstrument = { service_id: string; service_name: string; 
+/**
+ * The interlock window when the service has `has_interlock` (the UI shades the signed-in
+ * user's window with it).
+ */
+interlock: InterlockWindow | null; bookings: OverviewEvent[]; 
+/**
+ * Oldest first; the first is the state in force at `from` when one was read before it.
+ */
+states: StateChange[] }
 /**
  * What a booking was actually used for, recorded by the interlock for billing: the first
  * successful unlock of the booking and the successful lock that ended it, with who did each.
