@@ -25,7 +25,12 @@ export function fakeBackend(handlers: Record<string, Handler>): FakeBackend {
     (cmd, payload) => {
       const args = (payload ?? {}) as Record<string, unknown>;
       calls.push({ cmd, args });
-      const handler = handlers[cmd];
+      // The station screen reads its timeline with the overview: an empty day unless a test asks.
+      const handler =
+        handlers[cmd] ??
+        (cmd === 'station_timeline' && handlers.station_overview
+          ? (a: Record<string, unknown>) => ({ from: a.from, to: a.to, now: a.from, instruments: [] })
+          : undefined);
       if (!handler) throw { code: 'INTERNAL', message: `unexpected command ${cmd}`, detail: null } satisfies CoreError;
       return handler(args);
     },
