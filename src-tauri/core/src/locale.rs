@@ -9,9 +9,10 @@ use std::sync::OnceLock;
 use jiff::{tz::TimeZone, Timestamp, ZonedDateTime};
 use pure_rust_locales::{locale_match, Locale};
 
-/// The OS locale for dates and times as a BCP 47 tag (`en-US`, `de-DE`); `en-US` when the OS
-/// says nothing usable. On Linux and the BSDs `LC_ALL`, then `LC_TIME`, then `LANG` decide, as
-/// for every C program; elsewhere the OS's regional format (Windows' user locale, macOS's).
+/// The OS locale for dates and times as a BCP 47 tag (`en-US`, `de-DE`). On Linux and the BSDs
+/// `LC_ALL`, then `LC_TIME`, then `LANG` decide, as for every C program; elsewhere the OS's
+/// regional format (Windows' user locale, macOS's). The C/POSIX locale (or none) reads as
+/// [`C_LOCALE`]: English names on a 24-hour clock, as the C library itself writes times.
 pub fn os_locale() -> String {
     #[cfg(all(
         unix,
@@ -24,12 +25,11 @@ pub fn os_locale() -> String {
                     return tag;
                 }
                 if !value.is_empty() {
-                    // "C" or "POSIX": the C locale, which reads like US English.
-                    return "en-US".into();
+                    return C_LOCALE.into(); // "C", "C.UTF-8" or "POSIX"
                 }
             }
         }
-        "en-US".into()
+        C_LOCALE.into()
     }
     #[cfg(not(all(
         unix,
@@ -38,9 +38,12 @@ pub fn os_locale() -> String {
     {
         sys_locale::get_locale()
             .and_then(|l| posix_to_bcp47(&l))
-            .unwrap_or_else(|| "en-US".into())
+            .unwrap_or_else(|| C_LOCALE.into())
     }
 }
+
+/// What the C/POSIX locale (or no locale at all) reads as: English, 24-hour.
+pub const C_LOCALE: &str = "en-GB";
 
 /// `de_DE.UTF-8@euro` → `de-DE`; `en-US` stays; `C`/`POSIX`/empty → `None`.
 pub fn posix_to_bcp47(value: &str) -> Option<String> {
@@ -62,10 +65,10 @@ pub fn posix_to_bcp47(value: &str) -> Option<String> {
 }
 
 /// How one locale writes dates and times, for the sentences Rust makes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LocalTimes {
     /// Numeric date pattern (`%m/%d/%Y`, `%d.%m.%Y`), the locale's `D_FMT`.
-    date_pattern: &'static str,
+    date_pattern: String,
     /// `AM`/`PM` words when the locale's clock is 12-hour, `None` for a 24-hour clock.
     am_pm: Option<[&'static str; 2]>,
 }
@@ -97,7 +100,12 @@ impl LocalTimes {
             .skip(1)
             .all(|d| matches!(d.chars().next(), Some('d' | 'm' | 'Y' | 'y' | 'e' | 'F')));
         LocalTimes {
-            date_pattern: if numeric { date_pattern } else { "%Y-%m-%d" },
+            // Four-digit years always ("29/10/25" reads three ways).
+            date_pattern: if numeric {
+                date_pattern.replace("%y", "%Y")
+            } else {
+                "%Y-%m-%d".into()
+            },
             am_pm: match am_pm {
                 [am, pm] if twelve_hour && !am.is_empty() => Some([am, pm]),
                 _ => None,
@@ -126,7 +134,7 @@ impl LocalTimes {
     }
 
     fn day(&self, z: &ZonedDateTime) -> String {
-        z.strftime(self.date_pattern).to_string()
+        z.strftime(&self.date_pattern).to_string()
     }
 
     /// `12/03/2026 9:37 AM` or `03.12.2026 09:37`.
@@ -212,6 +220,14 @@ mod tests {
         assert_eq!(us.day(&evening), "12/03/2026");
         assert_eq!(de.day(&evening), "03.12.2026");
         assert_eq!(de.day(&midnight), "04.12.2026");
+    }
+
+    #[test]
+    fn two_digit_years_become_four_and_the_c_locale_reads_24_hours() {
+        let gb = LocalTimes::for_tag("en_GB.UTF-8");
+        assert_eq!(gb.date_pattern, "%d/%m/%Y");
+        assert!(!gb.twelve_hour());
+        assert!(!LocalTimes::for_tag(C_LOCALE).twelve_hour());
     }
 
     #[test]
