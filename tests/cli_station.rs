@@ -793,4 +793,20 @@ fn prune_removes_old_history_by_the_retention_setting() {
     );
     assert!(s.interlock_audit(100).unwrap().is_empty());
     assert_eq!(s.retention_days().unwrap(), 30);
+
+    // The change is in the station's log file, with the old and the new value.
+    let logs: String = std::fs::read_dir(d.join("logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let line = logs
+        .lines()
+        .find(|l| l.contains("setting changed"))
+        .unwrap_or_else(|| panic!("no settings line in the log:\n{logs}"));
+    assert!(
+        line.contains("setting=\"history_retention_days\"")
+            && line.contains("from=\"(default)\"")
+            && line.contains("to=\"30\""),
+        "{line}"
+    );
 }

@@ -427,3 +427,44 @@ fn screens_refreshing_on_their_own_do_not_keep_a_session_alive() {
         ErrorCode::SessionExpired
     );
 }
+
+/// The log says when a pause begins and each attempt it refuses (names, never passwords).
+#[test]
+fn a_sign_in_pause_and_the_attempts_it_refuses_are_logged() {
+    #[derive(Clone, Default)]
+    struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Lines {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let lines = Lines::default();
+    let sink = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let f = Fixture::new();
+    f.station.sign_out();
+    tracing::subscriber::with_default(subscriber, || {
+        for _ in 0..5 {
+            let _ = f.station.sign_in("admin", "wrong");
+        }
+        let _ = f.station.sign_in("admin", ADMIN_PW);
+    });
+    let log = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("sign-in paused after 5 failed attempts") && log.contains("seconds=30"),
+        "{log}"
+    );
+    assert!(
+        log.contains("sign-in refused: sign-in for this username is paused")
+            && log.contains("username=admin"),
+        "{log}"
+    );
+    assert!(!log.contains(ADMIN_PW) && !log.contains("wrong"), "{log}");
+}
