@@ -106,8 +106,22 @@ describe('App startup', () => {
       station_overview: () => fail('DATABASE', 'The disk is full.'),
     });
     render(App);
-    expect((await screen.findByTestId('global-error')).textContent).toContain('The disk is full.');
+    const banner = await screen.findByTestId('global-error');
+    // An instrument user is told whom to ask.
+    expect(banner.textContent).toContain('The disk is full. Ask facility staff.');
     await fireEvent.click(screen.getByTestId('global-error-dismiss'));
     expect(screen.queryByTestId('global-error')).toBeNull();
+  });
+
+  it('tells staff where to look when the keyring is locked', async () => {
+    fakeBackend({
+      app_status: () => ready,
+      current_session: () => session({ role: 'facility_staff' }),
+      station_overview: () => fail('KEYRING_LOCKED', 'The OS keyring is locked.'),
+    });
+    render(App);
+    expect((await screen.findByTestId('global-error')).textContent).toContain(
+      'The OS keyring is locked. Unlock the OS keyring (the login keyring of this PC) and try again.',
+    );
   });
 });

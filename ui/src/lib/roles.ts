@@ -27,3 +27,22 @@ export function isAdmin(role: Role): boolean {
 export function nextStep(role: Role, forStaff: string, forUser = 'Ask facility staff.'): string {
   return isStaff(role) ? forStaff : forUser;
 }
+
+/**
+ * The next step after a failure of the station itself (not of the reader's input), by error code
+ * and role; empty when the sentence already says it (validation, conflicts, refusals).
+ */
+export function failureHint(code: string, role: Role): string {
+  switch (code) {
+    case 'KEYRING_LOCKED':
+      return nextStep(role, 'Unlock the OS keyring (the login keyring of this PC) and try again.', 'Ask facility staff: the keyring of this PC is locked.');
+    case 'KEYRING_UNAVAILABLE':
+      return nextStep(role, 'Check that the OS keyring service runs (interlock-station doctor).', 'Ask facility staff.');
+    case 'DATABASE':
+    case 'DATABASE_CORRUPT':
+    case 'INTERNAL':
+      return nextStep(role, 'The log file has the details (see Logs in the README).', 'Ask facility staff.');
+    default:
+      return '';
+  }
+}
