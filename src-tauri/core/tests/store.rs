@@ -45,6 +45,7 @@ fn migrations_apply_from_zero_on_a_fresh_file() {
             "delivery_attempts",
             "events",
             "interlock_audit",
+            "interlock_readings",
             "interlock_state",
             "login_throttle",
             "order_lines",
