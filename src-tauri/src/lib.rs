@@ -45,12 +45,12 @@ pub struct Cli {
     pub command: Option<cli::Command>,
 }
 
-/// The typed command list; also the source of the generated TypeScript bindings.
-pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use agent_commands::*;
-    use commands::*;
-    tauri_specta::Builder::<tauri::Wry>::new()
-        .commands(tauri_specta::collect_commands![
+/// The app's commands, listed once: `app_commands!(tauri_specta::collect_commands)` for the
+/// typed builder (the generated bindings), `app_commands!(tauri::generate_handler)` for the
+/// running app, which so links no type-export code (the bindings are made by tests).
+macro_rules! app_commands {
+    ($($m:ident)::+) => {
+        $($m)::+![
             app_status,
             create_first_administrator,
             sign_in,
@@ -101,12 +101,31 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             set_agent_settings,
             usage_report,
             open_post_lock_link,
-        ])
-        .events(tauri_specta::collect_events![
-            events::InterlockStatusChanged
-        ])
+        ]
+    };
+}
+
+/// The typed command list; also the source of the generated TypeScript bindings.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    use agent_commands::*;
+    use commands::*;
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(app_commands!(tauri_specta::collect_commands))
+        .events(app_events())
         // Numbers the UI mirrors (tag wizard, webhook form, settings), so they never drift.
         .constant("LIMITS", interlock_core::limits::limits())
+}
+
+/// The running app's command handler (the same commands as [`specta_builder`]'s).
+fn app_invoke_handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
+    use agent_commands::*;
+    use commands::*;
+    app_commands!(tauri::generate_handler)
+}
+
+/// The events Rust pushes to the window (mounted by the running app, typed in the bindings).
+fn app_events() -> tauri_specta::Events {
+    tauri_specta::collect_events![events::InterlockStatusChanged]
 }
 
 /// Where the generated bindings live, relative to the repository root.
@@ -176,6 +195,7 @@ pub fn run(cli: Cli) -> i32 {
             e.message
         );
     }
+    tracing::debug!(ms = startup_ms(), "database opened");
     let deliverer = match Deliverer::new() {
         Ok(d) => Arc::new(d),
         Err(e) => {
@@ -183,7 +203,9 @@ pub fn run(cli: Cli) -> i32 {
             return 1;
         }
     };
-    let builder = specta_builder();
+    tracing::debug!(ms = startup_ms(), "HTTPS client ready");
+    // Only the events of the typed builder: its commands would link their type exports.
+    let builder = tauri_specta::Builder::<tauri::Wry>::new().events(app_events());
     let worker = station
         .as_ref()
         .ok()
@@ -193,7 +215,7 @@ pub fn run(cli: Cli) -> i32 {
         .ok()
         .map(|s| Arc::new(InterlockController::new(s.clone(), deliverer.clone())));
     let background = interlock.clone();
-    let invoke_handler = builder.invoke_handler();
+    let invoke_handler = app_invoke_handler();
     // Kiosk mode and start at login are read before the window exists (no sign-in needed).
     let agent = station.as_ref().ok().and_then(|s| s.agent_settings().ok());
     let kiosk = agent.is_some_and(|a| a.kiosk_mode);
@@ -248,6 +270,7 @@ pub fn run(cli: Cli) -> i32 {
             }
             let handle = app.handle();
             tray::install(handle);
+            tracing::debug!(ms = startup_ms(), "tray installed");
             // The installed (release) app keeps the OS autostart entry in step with the setting;
             // debug builds (tests, development) touch it only when an administrator changes it.
             if let Some(a) = agent.filter(|_| !cfg!(debug_assertions)) {
@@ -316,9 +339,10 @@ mod tests {
     fn every_command_is_declared_and_granted() {
         let registered: Vec<String> = {
             let src = include_str!("lib.rs");
-            let start = src.find("collect_commands![").unwrap();
-            let end = start + src[start..].find("])").unwrap();
-            src[start + "collect_commands![".len()..end]
+            let open = "$($m)::+![";
+            let start = src.find(open).unwrap();
+            let end = start + src[start..].find(']').unwrap();
+            src[start + open.len()..end]
                 .split(',')
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
@@ -330,7 +354,7 @@ mod tests {
             .collect();
         assert_eq!(
             registered, declared,
-            "collect_commands! and command_names.rs differ"
+            "app_commands! and command_names.rs differ"
         );
         let capability: serde_json::Value =
             serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
