@@ -1,5 +1,5 @@
 # Interlock Station: the two commands are `make run` and `make test`; each installs what is missing.
-.PHONY: run test setup ui build bindings demo bench bench-stall package test-package bench-app
+.PHONY: run test setup ui build bindings demo bench bench-stall package test-package bench-app bench-pss
 
 DATA_DIR ?=
 RUN_ARGS := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
@@ -50,3 +50,8 @@ test-package: setup
 ## Release binary, .deb and installed sizes; launch to first screen fully drawn under Xvfb.
 bench-app: setup
 	@scripts/bench-app.sh
+
+## PSS of the idle release app (all its processes): in the tray, window open, window closed again.
+bench-pss: setup
+	@test -x target/release/interlock-station || scripts/package.sh
+	@xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-test-session.sh scripts/bench-pss.sh
