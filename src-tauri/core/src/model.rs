@@ -401,6 +401,26 @@ pub enum LockState {
     Unknown,
 }
 
+impl LockState {
+    /// The word stored in SQLite (`interlock_state`, `interlock_readings`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockState::Locked => "locked",
+            LockState::Unlocked => "unlocked",
+            LockState::Unknown => "unknown",
+        }
+    }
+
+    /// The stored word back; anything else reads as Unknown (never a state not read).
+    pub fn from_stored(word: &str) -> LockState {
+        match word {
+            "locked" => LockState::Locked,
+            "unlocked" => LockState::Unlocked,
+            _ => LockState::Unknown,
+        }
+    }
+}
+
 /// The last status the station read from an instrument. Never a state it did not read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct StatusReading {

@@ -6,22 +6,10 @@ use crate::model::{LockState, StateChange};
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
 
-fn state_str(s: LockState) -> &'static str {
-    match s {
-        LockState::Locked => "locked",
-        LockState::Unlocked => "unlocked",
-        LockState::Unknown => "unknown",
-    }
-}
-
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<StateChange> {
     let state: String = r.get(0)?;
     Ok(StateChange {
-        state: match state.as_str() {
-            "locked" => LockState::Locked,
-            "unlocked" => LockState::Unlocked,
-            _ => LockState::Unknown,
-        },
+        state: LockState::from_stored(&state),
         at: from_ms(r.get(1)?),
     })
 }
@@ -40,10 +28,10 @@ pub fn record(
             |r| r.get(0),
         )
         .optional()?;
-    if last.as_deref() != Some(state_str(state)) {
+    if last.as_deref() != Some(state.as_str()) {
         conn.execute(
             "INSERT INTO interlock_readings (service_id, state, at) VALUES (?1, ?2, ?3)",
-            params![service_id, state_str(state), to_ms(at)],
+            params![service_id, state.as_str(), to_ms(at)],
         )?;
     }
     Ok(())

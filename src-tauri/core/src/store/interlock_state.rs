@@ -6,11 +6,7 @@ use crate::model::{LockState, StatusReading};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub fn put(conn: &Connection, service_id: &str, r: &StatusReading) -> CoreResult<()> {
-    let state = match r.state {
-        LockState::Locked => "locked",
-        LockState::Unlocked => "unlocked",
-        LockState::Unknown => "unknown",
-    };
+    let state = r.state.as_str();
     conn.execute(
         "INSERT INTO interlock_state (service_id, state, read_at, detail) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (service_id) DO UPDATE SET state = excluded.state, read_at = excluded.read_at, detail = excluded.detail",
@@ -29,11 +25,7 @@ pub fn get(conn: &Connection, service_id: &str) -> CoreResult<Option<StatusReadi
             |r| {
                 let state: String = r.get(0)?;
                 Ok(StatusReading {
-                    state: match state.as_str() {
-                        "locked" => LockState::Locked,
-                        "unlocked" => LockState::Unlocked,
-                        _ => LockState::Unknown,
-                    },
+                    state: LockState::from_stored(&state),
                     read_at: from_ms(r.get(1)?),
                     detail: r.get(2)?,
                 })
