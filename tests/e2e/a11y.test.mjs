@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { By, Key } from 'selenium-webdriver';
 import {
-  axeViolations, click, find, findAll, newDataDir, openApp, startRelaySim, stationCli, type, waitFor,
+  axeViolations, click, find, findAll, newDataDir, openApp, signIn, startRelaySim, stationCli, waitFor,
 } from './harness.mjs';
 
 const report = {};
@@ -114,11 +114,7 @@ test('keyboard only: sign in, unlock and lock; then every screen passes axe', { 
 
   // Staff: every screen and the editors.
   await click(driver, 'sign-out');
-  await find(driver, 'signin-screen');
-  await type(driver, 'signin-username', 'admin');
-  await type(driver, 'signin-password', 'demo-admin');
-  await click(driver, 'signin-submit');
-  await find(driver, 'station-screen');
+  await signIn(driver, 'admin', 'demo-admin');
   await find(driver, 'interlock-panel');
   await check(driver, 'station (administrator)');
 

@@ -265,6 +265,22 @@ export async function startRelaySim() {
   return { url, state, mode, stop };
 }
 
+/** Signs in on the sign-in screen and waits for the Station screen. */
+export async function signIn(driver, username, password) {
+  await find(driver, 'signin-screen');
+  await type(driver, 'signin-username', username);
+  await type(driver, 'signin-password', password);
+  await click(driver, 'signin-submit');
+  await find(driver, 'station-screen');
+}
+
+/** Imports a schedule file ({ services, events }) into `dataDir` through the CLI. */
+export function importSchedule(dataDir, { services, events }) {
+  const file = path.join(dataDir, 'schedule.json');
+  writeFileSync(file, JSON.stringify({ format: 'interlock-station-schedule', version: 1, services, events }));
+  stationCli(dataDir, ['schedule', 'import', file]);
+}
+
 /** Runs the station's command line on a data folder (provisioning for tests and the demo). */
 export function stationCli(dataDir, args) {
   return execFileSync(appBinary, ['--data-dir', dataDir, ...args], { encoding: 'utf8' });

@@ -3,12 +3,10 @@
 // booking that has not opened yet there are no buttons; with the relay failing the error banner
 // shows the reason. Screenshots for the README.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { By } from 'selenium-webdriver';
 import {
-  click, find, findAll, newDataDir, openApp, screenshot, startRelaySim, stationCli, text, type, waitFor,
+  click, find, findAll, importSchedule, newDataDir, openApp, screenshot, signIn, startRelaySim, stationCli, text, waitFor,
 } from './harness.mjs';
 
 let app;
@@ -19,17 +17,13 @@ before(async () => {
   sim = await startRelaySim();
   stationCli(dataDir, ['demo-seed', '--relay', sim.url]);
   const inAday = new Date(Date.now() + 24 * 3600e3);
-  const schedule = {
-    format: 'interlock-station-schedule', version: 1,
+  importSchedule(dataDir, {
     services: [{ name: 'Cryo-EM', tags: ['has_interlock'] }],
     events: [{
       service: 'Cryo-EM', user: 'user', title: 'Grid screening',
       starts_at: inAday.toISOString(), ends_at: new Date(inAday.getTime() + 3600e3).toISOString(),
     }],
-  };
-  const file = path.join(dataDir, 'schedule.json');
-  writeFileSync(file, JSON.stringify(schedule));
-  stationCli(dataDir, ['schedule', 'import', file]);
+  });
   app = await openApp(dataDir);
 }, { timeout: 120000 });
 after(async () => {
@@ -39,14 +33,6 @@ after(async () => {
 
 const panelOf = (driver, name) => driver.findElement(By.css(`[data-testid="interlock-panel"][data-service-name="${name}"]`));
 const inPanel = async (panel, id) => panel.findElements(By.css(`[data-testid="${id}"]`));
-
-async function signIn(driver, username, password) {
-  await find(driver, 'signin-screen');
-  await type(driver, 'signin-username', username);
-  await type(driver, 'signin-password', password);
-  await click(driver, 'signin-submit');
-  await find(driver, 'station-screen');
-}
 
 test('an instrument user unlocks inside their window; outside it there are no buttons; failures show', { timeout: 180000 }, async () => {
   const { driver } = app;
@@ -93,7 +79,13 @@ test('an instrument user unlocks inside their window; outside it there are no bu
   // webhooks), and the controls with a reason field on the demo instrument.
   const cryo = await panelOf(driver, 'Cryo-EM');
   assert.equal((await inPanel(cryo, 'interlock-closed-message')).length, 0);
-  assert.equal((await inPanel(cryo, 'interlock-no-webhooks')).length, 1);
+  const noWebhooks = await inPanel(cryo, 'interlock-no-webhooks');
+  assert.equal(noWebhooks.length, 1);
+  // Staff are told where to fix it (instrument users would be told to ask facility staff).
+  assert.equal(
+    await noWebhooks[0].getText(),
+    'No interlock webhooks configured. Add an interlock lock and unlock webhook for this service in Webhooks.',
+  );
   const staffPanel = await panelOf(driver, 'Demo confocal');
   assert.equal((await inPanel(staffPanel, 'interlock-unlock')).length, 1);
   assert.equal((await inPanel(staffPanel, 'interlock-reason')).length, 1);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import {
-  appBinary, click, find, findAll, newDataDir, openApp, startRelaySim, stationCli, type, waitFor,
+  appBinary, click, find, findAll, newDataDir, openApp, signIn, startRelaySim, stationCli, waitFor,
 } from './harness.mjs';
 
 let sim;
@@ -30,9 +30,7 @@ async function bookingTexts(locale) {
   await waitFor(driver, async () => (await findAll(driver, 'lock-booking')).length === 1, 'the lock screen lists the instrument');
   const lockScreen = await (await find(driver, 'lock-booking')).getText();
   const lang = await driver.executeScript('return document.documentElement.lang');
-  await type(driver, 'signin-username', 'admin');
-  await type(driver, 'signin-password', 'demo-admin');
-  await click(driver, 'signin-submit');
+  await signIn(driver, 'admin', 'demo-admin');
   await click(driver, 'nav-schedule');
   await waitFor(driver, async () => (await findAll(driver, 'event-row')).length === 1, 'one booking listed');
   const schedule = await (await find(driver, 'event-row')).getText();

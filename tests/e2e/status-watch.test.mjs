@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { By } from 'selenium-webdriver';
 import {
-  click, find, findAll, newDataDir, openApp, screenshot, startRelaySim, stationCli, type, waitFor,
+  click, find, findAll, newDataDir, openApp, screenshot, signIn, startRelaySim, stationCli, type, waitFor,
 } from './harness.mjs';
 
 const INTERVAL_SECS = 5;
@@ -55,14 +55,6 @@ async function flipRelay(to) {
 /** Status requests the simulator received in [from, to] (Unix ms). */
 async function statusRequests(from, to = Infinity) {
   return (await sim.state()).history.filter((h) => h.path === '/status' && h.at_ms >= from && h.at_ms <= to);
-}
-
-async function signIn(driver, username, password) {
-  await find(driver, 'signin-screen');
-  await type(driver, 'signin-username', username);
-  await type(driver, 'signin-password', password);
-  await click(driver, 'signin-submit');
-  await find(driver, 'station-screen');
 }
 
 test('the indicator follows the relay by itself, on the Station screen and behind another screen', { timeout: 240000 }, async () => {

@@ -4,12 +4,11 @@
 // user unlocks, the strip shows the unlocked stretch. The page fits 1280×800 and 1920×1080 without
 // scrolling sideways; the week view on Schedule too. Screenshots for the README in both sizes.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { By } from 'selenium-webdriver';
 import {
-  axeViolations, click, find, findAll, newDataDir, openApp, screenshot, startRelaySim, stationCli, type, waitFor,
+  axeViolations, click, find, findAll, importSchedule, newDataDir, openApp, screenshot, signIn, startRelaySim, stationCli,
+  waitFor,
 } from './harness.mjs';
 
 let app;
@@ -22,17 +21,13 @@ before(async () => {
   // Another user's booking two hours before now on the same instrument (today unless it is just
   // after midnight: then it is not on today's axis and not asserted).
   const start = new Date(Date.now() - 3 * 3600e3);
-  const schedule = {
-    format: 'interlock-station-schedule', version: 1,
+  importSchedule(dataDir, {
     services: [{ name: 'Demo confocal', tags: ['has_interlock', 'demo'] }],
     events: [{
       service: 'Demo confocal', user: 'staff', title: 'Alignment',
       starts_at: start.toISOString(), ends_at: new Date(start.getTime() + 3600e3).toISOString(),
     }],
-  };
-  const file = path.join(dataDir, 'schedule.json');
-  writeFileSync(file, JSON.stringify(schedule));
-  stationCli(dataDir, ['schedule', 'import', file]);
+  });
   app = await openApp(dataDir);
 }, { timeout: 120000 });
 after(async () => {
@@ -51,10 +46,7 @@ async function noSidewaysScroll(driver, where) {
 
 test('an instrument user sees today on the timeline, with the relay state along it', { timeout: 240000 }, async () => {
   const { driver } = app;
-  await find(driver, 'signin-screen');
-  await type(driver, 'signin-username', 'user');
-  await type(driver, 'signin-password', 'demo-user');
-  await click(driver, 'signin-submit');
+  await signIn(driver, 'user', 'demo-user');
   const timeline = await find(driver, 'station-timeline');
   assert.equal(await timeline.getAttribute('aria-label'), 'Today on this station');
   const row = await driver.findElement(By.css('[data-testid="timeline-row"][data-service-name="Demo confocal"]'));

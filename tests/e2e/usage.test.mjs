@@ -9,7 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { By } from 'selenium-webdriver';
-import { click, find, findAll, newDataDir, openApp, screenshot, startRelaySim, stationCli, text, type, waitFor } from './harness.mjs';
+import {
+  click, find, findAll, newDataDir, openApp, screenshot, signIn, startRelaySim, stationCli, text, waitFor,
+} from './harness.mjs';
 
 let app;
 let sim;
@@ -35,14 +37,6 @@ after(async () => {
 
 const panel = (driver) => driver.findElement(By.css('[data-testid="interlock-panel"][data-service-name="Demo confocal"]'));
 const inPanel = async (id) => (await panel(app.driver)).findElement(By.css(`[data-testid="${id}"]`));
-
-async function signIn(driver, username, password) {
-  await find(driver, 'signin-screen');
-  await type(driver, 'signin-username', username);
-  await type(driver, 'signin-password', password);
-  await click(driver, 'signin-submit');
-  await find(driver, 'station-screen');
-}
 
 async function bookingTime(driver) {
   await click(driver, 'nav-schedule');
