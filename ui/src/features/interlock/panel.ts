@@ -97,11 +97,20 @@ export function bookingRange(startsAt: string, endsAt: string, now: Date): strin
   return formatRange(startsAt, endsAt);
 }
 
-/** "Imaging — Uma, 10:00–11:00". */
-export function bookingLabel(event: Pick<Event, 'title' | 'user_display_name' | 'starts_at' | 'ends_at'>, now: Date): string {
+/**
+ * "Imaging — Uma, 10:00–11:00"; a calendar's booking no account matched "Imaging — Booked by Vera,
+ * 10:00–11:00"; one from a feed or file adds " · from Facility calendar".
+ */
+export function bookingLabel(
+  event: Pick<Event, 'title' | 'user_display_name' | 'starts_at' | 'ends_at'> &
+    Partial<Pick<Event, 'user_id' | 'source'>>,
+  now: Date,
+): string {
   const title = event.title.trim() || 'Booking';
-  const who = event.user_display_name.trim();
-  return `${who ? `${title} — ${who}` : title}, ${bookingRange(event.starts_at, event.ends_at, now)}`;
+  const name = event.user_display_name.trim();
+  const who = name && event.user_id === null ? `Booked by ${name}` : name;
+  const from = event.source ? ` · from ${event.source.name}` : '';
+  return `${who ? `${title} — ${who}` : title}, ${bookingRange(event.starts_at, event.ends_at, now)}${from}`;
 }
 
 function hasEnded(event: Pick<Event, 'ends_at'>, now: Date): boolean {

@@ -48,7 +48,9 @@ export function position(at: string | number, from: string, to: string): number 
 function bookingLabel(b: OverviewEvent): string {
   if (b.mine) return b.title?.trim() ? `Your booking: ${b.title}` : 'Your booking';
   if (b.title === null) return 'Booked';
-  return b.user_display_name ? `${b.title || 'Booking'} · ${b.user_display_name}` : b.title || 'Booking';
+  // A calendar's booking no account matched carries the name the calendar gave.
+  const who = b.user_display_name ? (b.matched ? b.user_display_name : `Booked by ${b.user_display_name}`) : '';
+  return who ? `${b.title || 'Booking'} · ${who}` : b.title || 'Booking';
 }
 
 export function bookingBlocks(instrument: TimelineInstrument, from: string, to: string): BookingBlock[] {
@@ -57,7 +59,8 @@ export function bookingBlocks(instrument: TimelineInstrument, from: string, to: 
     const s = span(ms(b.starts_at), ms(b.ends_at), ms(from), ms(to));
     if (!s) continue;
     const label = bookingLabel(b);
-    out.push({ ...s, mine: b.mine, label, description: `${label}, ${formatTimeRange(b.starts_at, b.ends_at)}` });
+    const from = b.source ? `, from ${b.source}` : '';
+    out.push({ ...s, mine: b.mine, label, description: `${label}, ${formatTimeRange(b.starts_at, b.ends_at)}${from}` });
   }
   return out;
 }

@@ -223,8 +223,11 @@ export function headerInput(row: HeaderRow): HeaderInput {
   return { name: row.name.trim(), value: '', secret: true, secret_value: secretChange(row.value, row.clear) };
 }
 
+/** The fields of a form that hold a basic password or bearer token (webhooks and calendar feeds). */
+export type AuthSecretFields = Pick<WebhookForm, 'auth' | 'authSecret' | 'authClear'>;
+
 /** The basic password / bearer token change. A different (or no) auth kind drops the stored secret. */
-export function authSecretChange(form: WebhookForm, origin: FormOrigin): SecretChange {
+export function authSecretChange(form: AuthSecretFields, origin: FormOrigin): SecretChange {
   if (form.auth === 'none') return origin.authSecretSet ? { change: 'clear' } : { change: 'keep' };
   if (form.authClear) return { change: 'clear' };
   if (form.authSecret !== '') return { change: 'set', value: form.authSecret };
@@ -233,7 +236,7 @@ export function authSecretChange(form: WebhookForm, origin: FormOrigin): SecretC
 }
 
 /** Whether the "•••• set — leave empty to keep" state applies to the auth secret field. */
-export function authSecretKept(form: WebhookForm, origin: FormOrigin): boolean {
+export function authSecretKept(form: Pick<WebhookForm, 'auth'>, origin: FormOrigin): boolean {
   return origin.authSecretSet && form.auth !== 'none' && form.auth === origin.auth;
 }
 
