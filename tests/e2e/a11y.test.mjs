@@ -123,6 +123,7 @@ test('keyboard only: sign in, unlock and lock; then every screen passes axe', { 
     ['orders', 'orders-screen', 'order-new', 'order-editor'],
     ['services', 'services-screen', 'service-new', 'service-editor'],
     ['webhooks', 'webhooks-screen', 'webhook-new', 'webhook-editor'],
+    ['feeds', 'feeds-screen', 'feed-new', 'feed-editor'],
     ['deliveries', 'deliveries-screen'],
     ['audit', 'audit-screen'],
     ['usage', 'usage-screen'],

@@ -49,6 +49,7 @@ export function account(overrides: Partial<Account> = {}): Account {
     display_name: 'Alice Admin',
     role: 'administrator',
     active: true,
+    email: null,
     created_at: '2026-01-01T00:00:00Z',
     ...overrides,
   };
