@@ -28,6 +28,9 @@ const imaging: Event = {
   order_id: null,
   line_id: null,
   usage: null,
+  booked_by: '',
+  source: null,
+  conflict: false,
 };
 
 function panel(access: Access, event: Event | null = imaging): Pick<InterlockPanel, 'access' | 'event' | 'service'> {
@@ -46,6 +49,12 @@ describe('bookingRange / bookingLabel', () => {
   it('names title, person and time; an untitled booking is a "Booking"', () => {
     expect(bookingLabel(imaging, NOW)).toBe('Imaging — Uma, 10:00–11:00');
     expect(bookingLabel({ ...imaging, title: '  ' }, NOW)).toBe('Booking — Uma, 10:00–11:00');
+    // A calendar's booking: its source, and the calendar's name when no account matched.
+    const source = { feed_id: 'feed-1', name: 'Facility calendar', uid: 'u@x' };
+    expect(bookingLabel({ ...imaging, source }, NOW)).toBe('Imaging — Uma, 10:00–11:00 · from Facility calendar');
+    expect(bookingLabel({ ...imaging, user_id: null, user_display_name: 'Vera Visitor', source }, NOW)).toBe(
+      'Imaging — Booked by Vera Visitor, 10:00–11:00 · from Facility calendar',
+    );
   });
 });
 

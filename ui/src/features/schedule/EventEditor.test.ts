@@ -83,6 +83,9 @@ describe('EventEditor', () => {
       order_id: null,
       line_id: null,
       usage: null,
+      booked_by: '',
+      source: null,
+      conflict: false,
     };
     const backend = fakeBackend({
       update_event: () => fail('CONFLICT', 'The booking overlaps another booking of FACS.'),

@@ -29,6 +29,8 @@ const overview: StationOverview = {
         event_id: null,
         title: null,
         user_display_name: null,
+        source: null,
+        matched: true,
         starts_at: '2026-11-29T08:00:00Z',
         ends_at: '2026-11-29T10:00:00Z',
       },
@@ -37,6 +39,8 @@ const overview: StationOverview = {
         event_id: 'ev-2',
         title: 'My imaging',
         user_display_name: 'Ivan User',
+        source: null,
+        matched: true,
         starts_at: '2026-11-29T12:00:00Z',
         ends_at: '2026-11-29T13:00:00Z',
       },
@@ -97,5 +101,46 @@ describe('Station', () => {
     const empty = await screen.findByTestId('station-empty');
     expect(empty.textContent).toContain('No instruments configured yet');
     expect(empty.textContent).toContain('Services');
+  });
+  it('names where a booking came from, and the calendar\'s name of a booking no account matched', async () => {
+    const facs = overview.instruments[1].service;
+    fakeBackend({
+      station_overview: () => ({
+        now: overview.now,
+        instruments: [
+          {
+            service: facs,
+            current: {
+              mine: true,
+              event_id: 'ev-synced',
+              title: 'Synced imaging',
+              user_display_name: 'Uma User',
+              source: 'Facility calendar',
+              matched: true,
+              starts_at: '2026-11-29T08:00:00Z',
+              ends_at: '2026-11-29T09:00:00Z',
+            },
+            next: {
+              mine: false,
+              event_id: 'ev-vera',
+              title: 'Visitor session',
+              user_display_name: 'Vera Visitor',
+              source: 'Facility calendar',
+              matched: false,
+              starts_at: '2026-11-29T10:00:00Z',
+              ends_at: '2026-11-29T11:00:00Z',
+            },
+          },
+        ],
+      }),
+    });
+    render(Station, { props: { account: account({ role: 'facility_staff' }), onError: vi.fn() } });
+    const card = within((await screen.findAllByTestId('instrument-card'))[0]);
+    const current = within(card.getByTestId('instrument-current'));
+    expect(current.getByTestId('instrument-mine').textContent).toBe('Your booking');
+    expect(current.getByTestId('booking-source').textContent).toBe('· from Facility calendar');
+    const next = card.getByTestId('instrument-next');
+    expect(next.textContent).toContain('Visitor session · Booked by Vera Visitor');
+    expect(within(next).getByTestId('booking-source').textContent).toBe('· from Facility calendar');
   });
 });

@@ -14,8 +14,8 @@ const day: Day = {
       service_name: 'Confocal',
       interlock: { lead_minutes: 15, post_minutes: 30 },
       bookings: [
-        { mine: true, event_id: 'e1', title: 'Imaging', user_display_name: 'Uma', starts_at: '2026-11-30T09:00:00Z', ends_at: '2026-11-30T10:00:00Z' },
-        { mine: false, event_id: null, title: null, user_display_name: null, starts_at: '2026-11-30T13:00:00Z', ends_at: '2026-11-30T14:00:00Z' },
+        { mine: true, event_id: 'e1', title: 'Imaging', user_display_name: 'Uma', source: null, matched: true, starts_at: '2026-11-30T09:00:00Z', ends_at: '2026-11-30T10:00:00Z' },
+        { mine: false, event_id: null, title: null, user_display_name: null, source: null, matched: true, starts_at: '2026-11-30T13:00:00Z', ends_at: '2026-11-30T14:00:00Z' },
       ],
       states: [{ state: 'locked', at: '2026-11-29T20:00:00Z' }, { state: 'unlocked', at: '2026-11-30T09:05:00Z' }],
     },

@@ -11,8 +11,8 @@ const instrument: TimelineInstrument = {
   service_name: 'Confocal',
   interlock: { lead_minutes: 15, post_minutes: 30 },
   bookings: [
-    { mine: true, event_id: 'e1', title: 'Imaging', user_display_name: 'Uma', starts_at: at('06:00'), ends_at: at('12:00') },
-    { mine: false, event_id: null, title: null, user_display_name: null, starts_at: at('18:00'), ends_at: at('21:00') },
+    { mine: true, event_id: 'e1', title: 'Imaging', user_display_name: 'Uma', source: null, matched: true, starts_at: at('06:00'), ends_at: at('12:00') },
+    { mine: false, event_id: null, title: null, user_display_name: null, source: null, matched: true, starts_at: at('18:00'), ends_at: at('21:00') },
   ],
   states: [
     { state: 'locked', at: '2026-11-29T20:00:00Z' },
@@ -33,6 +33,20 @@ describe('timeline layout', () => {
     expect(mine).toMatchObject({ left: 25, width: 25, mine: true, label: 'Your booking: Imaging' });
     expect(mine.description).toBe('Your booking: Imaging, 06:00–12:00');
     expect(other).toMatchObject({ left: 75, width: 12.5, mine: false, label: 'Booked', description: 'Booked, 18:00–21:00' });
+  });
+
+  it('says where a calendar booking came from, and who booked it when no account matched', () => {
+    const synced: TimelineInstrument = {
+      ...instrument,
+      bookings: [
+        { mine: true, event_id: 'e1', title: 'Imaging', user_display_name: 'Uma', source: 'Facility calendar', matched: true, starts_at: at('06:00'), ends_at: at('12:00') },
+        { mine: false, event_id: 'e2', title: 'Visit', user_display_name: 'Vera Visitor', source: 'Facility calendar', matched: false, starts_at: at('18:00'), ends_at: at('21:00') },
+      ],
+    };
+    const [mine, vera] = bookingBlocks(synced, day.from, day.to);
+    expect(mine.description).toBe('Your booking: Imaging, 06:00–12:00, from Facility calendar');
+    expect(vera.label).toBe('Visit · Booked by Vera Visitor');
+    expect(vera.description).toBe('Visit · Booked by Vera Visitor, 18:00–21:00, from Facility calendar');
   });
 
   it('shades the own interlock window, lead before and post after', () => {

@@ -59,8 +59,8 @@ export function bookingBlocks(instrument: TimelineInstrument, from: string, to: 
     const s = span(ms(b.starts_at), ms(b.ends_at), ms(from), ms(to));
     if (!s) continue;
     const label = bookingLabel(b);
-    const from = b.source ? `, from ${b.source}` : '';
-    out.push({ ...s, mine: b.mine, label, description: `${label}, ${formatTimeRange(b.starts_at, b.ends_at)}${from}` });
+    const source = b.source ? `, from ${b.source}` : '';
+    out.push({ ...s, mine: b.mine, label, description: `${label}, ${formatTimeRange(b.starts_at, b.ends_at)}${source}` });
   }
   return out;
 }
