@@ -102,7 +102,7 @@ describe('Calendar feeds screen', () => {
     expect(ok.getByTestId('feed-row-service').textContent).toBe('Confocal');
     expect(ok.getByTestId('feed-row-refresh').textContent).toBe('every 5 min');
     expect(ok.getByTestId('feed-row-state').textContent?.trim()).toBe('Enabled');
-    expect(ok.getByTestId('feed-row-last-success').textContent).toBe('Sun 29 Nov, 08:00');
+    expect(ok.getByTestId('feed-row-last-success').textContent).toBe('Sun 29 Nov, 09:00');
     expect(ok.getByTestId('feed-row-bookings').textContent).toBe('5');
     expect(ok.getByTestId('feed-row-warnings').textContent).toContain('2 warnings');
     expect(ok.getAllByTestId('feed-row-warning').map((w) => w.textContent)).toEqual([
@@ -114,8 +114,8 @@ describe('Calendar feeds screen', () => {
     expect(broken.getByTestId('feed-row-failing').textContent).toBe('Failing');
     expect(broken.getByTestId('feed-row-error').textContent).toContain('HTTP 500 Internal Server Error');
     expect(broken.getByTestId('feed-row-error-class').textContent).toBe('(HTTP status)');
-    expect(broken.getByTestId('feed-row-sync').textContent).toContain('Failed Sun 29 Nov, 09:15');
-    expect(broken.getByTestId('feed-row-last-success').textContent).toBe('Sat 28 Nov, 17:00');
+    expect(broken.getByTestId('feed-row-sync').textContent).toContain('Failed Sun 29 Nov, 10:15');
+    expect(broken.getByTestId('feed-row-last-success').textContent).toBe('Sat 28 Nov, 18:00');
     expect(broken.getByTestId('feed-row-state').textContent?.trim()).toBe('Disabled');
     expect(broken.getByTestId('feed-row-refresh').textContent).toBe('every 1 h 30 min');
     expect(broken.getByTestId('feed-row-warnings').textContent?.trim()).toBe('None');
@@ -189,6 +189,8 @@ describe('Calendar feeds screen', () => {
 
     const ics = 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n';
     const file = new File([ics], 'week.ics', { type: 'text/calendar' });
+    // jsdom's File has no text(); the web view's has.
+    Object.defineProperty(file, 'text', { value: () => Promise.resolve(ics) });
     await fireEvent.change(screen.getByTestId('feed-import-service'), { target: { value: 'svc-b' } });
     const input = screen.getByTestId('feed-import-file') as HTMLInputElement;
     expect(input.accept).toBe('.ics,text/calendar');
