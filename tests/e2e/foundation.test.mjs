@@ -24,7 +24,7 @@ async function signIn(driver, username, password) {
   await click(driver, 'signin-submit');
 }
 
-async function createAccount(driver, username, displayName, role) {
+async function createAccount(driver, username, displayName, role, email = '') {
   await click(driver, 'nav-accounts');
   await find(driver, 'accounts-screen');
   await click(driver, 'account-new');
@@ -33,6 +33,7 @@ async function createAccount(driver, username, displayName, role) {
   await type(driver, 'account-display-name', displayName);
   await setValue(driver, 'account-role', role);
   await type(driver, 'account-password', `${username}-password`);
+  if (email) await type(driver, 'account-email', email);
   await click(driver, 'account-save');
   await waitFor(driver, async () => (await driver.findElements({ css: `[data-testid="account-row"][data-username="${username}"]` })).length === 1,
     `account ${username} listed`);
@@ -101,8 +102,11 @@ test('first run, staff set-up, and an instrument user sees only their own bookin
   await screenshot(driver, '04-services');
 
   // An instrument user, and another one whose booking Uma must not see.
-  await createAccount(driver, 'uma', 'Uma User', 'instrument_user');
+  await createAccount(driver, 'uma', 'Uma User', 'instrument_user', 'Uma@Example.org');
   await createAccount(driver, 'vic', 'Vic Viewer', 'instrument_user');
+  // The e-mail (optional) is stored lower-cased: calendar feeds' bookings that name it are Uma's.
+  const umaRow = await driver.findElement({ css: '[data-testid="account-row"][data-username="uma"] [data-testid="account-row-email"]' });
+  assert.equal(await umaRow.getText(), 'uma@example.org');
   await screenshot(driver, '05-accounts');
 
   await createEvent(driver, { service: 'Confocal', user: 'Uma User', title: 'Uma live imaging', from: -30, to: 90 });
