@@ -118,6 +118,22 @@ describe('Shell', () => {
     await waitFor(() => expect(screen.queryByTestId('interlock-error-banner')).toBeNull());
   });
 
+  it('staff get Calendar feeds after Webhooks; instrument users do not', async () => {
+    fakeBackend({
+      app_status: () => ready,
+      current_session: () => session({ role: 'facility_staff' }),
+      station_overview: () => overview,
+      list_feeds: () => [],
+      list_services: () => [],
+    });
+    render(App);
+    await screen.findByTestId('station-screen');
+    const labels = screen.getAllByRole('button').filter((b) => b.dataset.testid?.startsWith('nav-')).map((b) => b.textContent?.trim());
+    expect(labels.indexOf('Calendar feeds')).toBe(labels.indexOf('Webhooks') + 1);
+    await fireEvent.click(screen.getByTestId('nav-feeds'));
+    expect((await screen.findByTestId('feeds-empty')).textContent).toContain('Add a service under Services first');
+  });
+
   it('instrument users have no audit entry', async () => {
     fakeBackend({
       app_status: () => ready,
@@ -127,6 +143,7 @@ describe('Shell', () => {
     render(App);
     await screen.findByTestId('station-screen');
     expect(screen.queryByTestId('nav-audit')).toBeNull();
+    expect(screen.queryByTestId('nav-feeds')).toBeNull();
   });
 
   it('sign-out clears the interlock banners', async () => {
