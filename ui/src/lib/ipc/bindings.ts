@@ -251,6 +251,52 @@ async rotateSigningSecret(id: string) : Promise<Result<string, CoreError>> {
     else return { status: "error", error: e  as any };
 }
 },
+async listFeeds() : Promise<Result<Feed[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_feeds") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async saveFeed(id: string | null, input: FeedInput) : Promise<Result<Feed, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_feed", { id, input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async deleteFeed(id: string) : Promise<Result<null, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_feed", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Syncs one feed now ("Sync now"): staff only, checked before anything is fetched.
+ */
+async syncFeedNow(id: string) : Promise<Result<SyncReport, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_feed_now", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A one-off import of an `.ics` file the window read from disk.
+ */
+async importIcs(serviceId: string, fileName: string, text: string) : Promise<Result<SyncReport, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_ics", { serviceId, fileName, text }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async listDeliveries(outcome: string | null, webhookId: string | null, before: string | null) : Promise<Result<DeliveryAttempt[], CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_deliveries", { outcome, webhookId, before }) };
@@ -484,8 +530,12 @@ export type Access =
 /**
  * An account as anyone may see it: never carries the password hash.
  */
-export type Account = { id: string; username: string; display_name: string; role: Role; active: boolean; created_at: string }
-export type AccountUpdate = { display_name: string; role: Role; active: boolean }
+export type Account = { id: string; username: string; display_name: string; role: Role; active: boolean; 
+/**
+ * Optional; a calendar feed's booking belongs to the account whose e-mail it names.
+ */
+email: string | null; created_at: string }
+export type AccountUpdate = { display_name: string; role: Role; active: boolean; email?: string | null }
 /**
  * One of the nine type/subtype pairs a webhook can be attached to.
  */
@@ -542,6 +592,23 @@ export type AutoLockInfo = { due_at: string; event_id: string | null;
  * Failed attempts so far (0 while it waits for its time).
  */
 attempts: number; next_attempt_at: string | null; last_error: string }
+/**
+ * Where a booking came from: a calendar feed (read-only here: change it in the calendar) or an
+ * imported `.ics` file.
+ */
+export type BookingSource = { 
+/**
+ * The feed's id; `None` for an imported file.
+ */
+feed_id: string | null; 
+/**
+ * The feed's name, or the file's name.
+ */
+name: string; 
+/**
+ * The calendar's UID of the booking.
+ */
+uid: string }
 /**
  * An error with a stable code and a message fit to show a person.
  */
@@ -673,13 +740,87 @@ export type ErrorDetail =
  * Sign-in for this username is paused after too many failures.
  */
 { kind: "sign_in_paused_until"; until: string }
-export type Event = { id: string; service_id: string; service_name: string; user_id: string; user_display_name: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null; 
+export type Event = { id: string; service_id: string; service_name: string; 
+/**
+ * `None` only for a synced booking that no account at this station matched.
+ */
+user_id: string | null; 
+/**
+ * The account's display name; for an unmatched synced booking the name the feed gave.
+ */
+user_display_name: string; 
+/**
+ * For a synced or imported booking: the person the calendar named (empty for local ones).
+ */
+booked_by: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null; 
 /**
  * The booking's actual use, as the interlock recorded it (staff only; `None` for instrument
  * users and for a booking never unlocked or locked).
  */
-usage: Usage | null }
+usage: Usage | null; 
+/**
+ * Where the booking came from, when not typed in at the station.
+ */
+source: BookingSource | null; 
+/**
+ * It overlaps another booking of the service (a synced booking beside a local one): staff
+ * should look.
+ */
+conflict: boolean }
 export type EventInput = { service_id: string; user_id: string; title: string; starts_at: string; ends_at: string; order_id: string | null; line_id: string | null }
+/**
+ * A feed as staff see it. No secret value appears here.
+ */
+export type Feed = { id: string; service_id: string; service_name: string; name: string; url: string; auth: AuthKind; auth_username: string; 
+/**
+ * Whether a basic password or bearer token is stored in the keyring.
+ */
+auth_secret_set: boolean; 
+/**
+ * Ignores every TLS certificate error. Not recommended.
+ */
+insecure: boolean; 
+/**
+ * A CA certificate (PEM) trusted for this feed in addition to the system's.
+ */
+ca_pem: string | null; refresh_minutes: number; enabled: boolean; 
+/**
+ * Queue the service's event webhooks for bookings this feed creates, moves or removes.
+ */
+fire_webhooks: boolean; 
+/**
+ * A regular expression with one capture group, matched against SUMMARY then DESCRIPTION;
+ * the captured text is a username at this station. Empty: match by e-mail only.
+ */
+user_pattern: string; status: FeedStatus }
+/**
+ * A feed as the editor (or `config import`) sends it.
+ */
+export type FeedInput = { service_id: string; name: string; url: string; auth: AuthKind; auth_username?: string; 
+/**
+ * Keep, set or clear the basic password or bearer token.
+ */
+auth_secret: SecretChange; insecure?: boolean; ca_pem?: string | null; refresh_minutes: number; enabled: boolean; fire_webhooks?: boolean; user_pattern?: string }
+/**
+ * The outcome of the feed's syncs.
+ */
+export type FeedStatus = { last_attempt_at: string | null; last_success_at: string | null; 
+/**
+ * The last failure, named as for webhooks (dns, refused, tls, timeout, http_status, parse…).
+ */
+last_error: string | null; last_error_class: string | null; last_error_at: string | null; 
+/**
+ * The last sync failed; its last good bookings are kept.
+ */
+failing: boolean; 
+/**
+ * Bookings the feed holds at the station now.
+ */
+bookings: number; 
+/**
+ * Events of the last parse that were skipped, and why.
+ */
+warnings: string[] }
 export type FirstAdministrator = { username: string; display_name: string; 
 /**
  * Redacted in any `Debug` output.
@@ -751,7 +892,7 @@ export type InterlockStatusChanged = { service_id: string; reading: StatusReadin
 export type InterlockWindow = { lead_minutes: number; post_minutes: number }
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
 export type LockState = "locked" | "unlocked" | "unknown"
-export type NewAccount = { username: string; display_name: string; role: Role; 
+export type NewAccount = { username: string; display_name: string; role: Role; email?: string | null; 
 /**
  * Redacted in any `Debug` output.
  */
@@ -773,7 +914,15 @@ export type OverviewEvent = {
 /**
  * Whether the booking belongs to the signed-in account.
  */
-mine: boolean; event_id: string | null; title: string | null; user_display_name: string | null; starts_at: string; ends_at: string }
+mine: boolean; event_id: string | null; title: string | null; user_display_name: string | null; 
+/**
+ * Where the booking came from (a feed's or file's name), for whoever sees it in full.
+ */
+source: string | null; 
+/**
+ * Whether an account at this station holds it (`false`: "Booked by <name from the feed>").
+ */
+matched: boolean; starts_at: string; ends_at: string }
 /**
  * Work the agent would leave undone if it stopped now.
  */
@@ -873,6 +1022,22 @@ export type StatusReading = { state: LockState; read_at: string;
  * What was received when the state is unknown (errors, disagreeing replies).
  */
 detail: string }
+/**
+ * What one sync or import changed.
+ */
+export type SyncReport = { feed_id: string | null; name: string; 
+/**
+ * The feed had not changed (HTTP 304): nothing was parsed.
+ */
+not_modified: boolean; created: number; updated: number; removed: number; unchanged: number; 
+/**
+ * Bookings no account at this station matched.
+ */
+unmatched: number; 
+/**
+ * Events the parse skipped, and why.
+ */
+warnings: string[] }
 /**
  * The station's day (or week) per instrument, for the timeline.
  */
