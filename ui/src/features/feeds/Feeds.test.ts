@@ -210,6 +210,22 @@ describe('Calendar feeds screen', () => {
   });
 });
 
+describe('Calendar feeds screen when the feeds cannot be read', () => {
+  it('reports the error and still offers New feed and the import', async () => {
+    fakeBackend({
+      list_feeds: () => fail('DATABASE', 'Database error: disk I/O error'),
+      list_services: () => services,
+    });
+    const onError = vi.fn();
+    render(Feeds, { props: { onError } });
+    await waitFor(() => expect(onError).toHaveBeenCalled());
+    expect((onError.mock.calls[0][0] as Error).message).toBe('Database error: disk I/O error');
+    expect((screen.getByTestId('feed-new') as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.getByTestId('feed-import')).toBeTruthy();
+    expect(screen.queryByTestId('feeds-empty')).toBeNull();
+  });
+});
+
 describe('feed sentences', () => {
   it('words reports and refresh intervals', () => {
     expect(describeReport(report({ unmatched: 1, warnings: ['w'] }))).toBe(
