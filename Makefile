@@ -1,5 +1,5 @@
 # Interlock Station: the two commands are `make run` and `make test`; each installs what is missing.
-.PHONY: run test setup ui build bindings demo bench bench-stall package test-package bench-app bench-pss
+.PHONY: run test setup ui build bindings demo bench bench-stall bench-feeds package test-package bench-app bench-pss
 
 DATA_DIR ?=
 RUN_ARGS := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
@@ -30,6 +30,10 @@ demo: build
 ## pwrite calls per delivery, the peers (aiohttp at 50, requests, curl loop), head of line, fan-out.
 bench:
 	@scripts/bench-delivery.sh
+
+## Calendar feeds: first sync of 20 feeds (5,240 occurrences a year) and an unchanged (304) sync.
+bench-feeds:
+	cargo run --release -q -p interlock-core --example bench_feed
 
 ## Lock command to relay while a keyring call is blocked / sign-ins hash (release build).
 bench-stall:

@@ -55,3 +55,12 @@ if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-d
   say "installing tauri-driver (about a minute)"
   cargo install tauri-driver --version '^2' --locked --quiet
 fi
+
+# Python packages the iCalendar tests use as independent oracles (fixture generator, expansion
+# cross-check): icalendar and recurring-ical-events, pinned.
+if ! python3 -c 'import icalendar, recurring_ical_events' >/dev/null 2>&1; then
+  say "installing Python packages for the iCalendar tests"
+  python3 -m pip install --quiet --disable-pip-version-check -r tests/fixtures/ical/requirements.txt 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check --user --break-system-packages \
+      -r tests/fixtures/ical/requirements.txt
+fi

@@ -137,6 +137,7 @@ impl Receiver {
 fn people(s: &Station) -> (Account, Service) {
     let user = s
         .create_account(NewAccount {
+            email: None,
             username: "uma".into(),
             display_name: "Uma".into(),
             role: Role::InstrumentUser,

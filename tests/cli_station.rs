@@ -124,6 +124,7 @@ fn a_schedule_file_fires_webhooks_and_deliver_sends_them() {
     {
         let s = open(dir.path(), Arc::new(MemoryStore::default()));
         s.create_account(NewAccount {
+            email: None,
             username: "uma".into(),
             display_name: "Uma".into(),
             role: Role::InstrumentUser,
@@ -220,6 +221,7 @@ fn deliveries_survive_kill_9_of_the_delivering_process() {
         let s = open(dir.path(), Arc::new(MemoryStore::default()));
         let user = s
             .create_account(NewAccount {
+                email: None,
                 username: "uma".into(),
                 display_name: "Uma".into(),
                 role: Role::InstrumentUser,

@@ -30,6 +30,7 @@ fn station(dir: &Path) -> (String, String) {
     s.act_as_system();
     let uma = s
         .create_account(NewAccount {
+            email: None,
             username: "uma".into(),
             display_name: "Uma, \"the\" User".into(),
             role: Role::InstrumentUser,

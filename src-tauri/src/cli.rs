@@ -79,6 +79,12 @@ pub enum Command {
         #[command(subcommand)]
         action: UsageAction,
     },
+    /// Calendar feeds: sync every enabled feed once and exit (for scripts, and for a station
+    /// whose app is not running), or list them with their last sync.
+    Feeds {
+        #[command(subcommand)]
+        action: FeedsAction,
+    },
     /// Check the database, the OS keyring and the notification server, one line each.
     Doctor,
     /// Fill an empty data folder with a demo station wired to the relay simulator (`make demo`).
@@ -110,7 +116,12 @@ pub enum AccountAction {
         /// user (instrument user), staff (facility staff) or admin (administrator).
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// The account's e-mail: calendar feeds' bookings that name it belong to the account.
+        #[arg(long)]
+        email: Option<String>,
     },
+    /// Set or clear (an empty value) the e-mail of an account.
+    SetEmail { username: String, email: String },
     /// List every account.
     List {
         /// Print JSON instead of a table.
@@ -165,6 +176,27 @@ fn parse_day(s: &str) -> Result<String, String> {
 pub enum ScheduleAction {
     /// Apply the schedule in FILE (JSON).
     Import { file: PathBuf },
+    /// Import the bookings of an iCalendar file (.ics) into a service, all or nothing: each must
+    /// name an account of this station (by e-mail) and overlap no other booking. Importing the
+    /// same file again updates its bookings instead of adding them twice.
+    ImportIcs {
+        file: PathBuf,
+        /// The service's name.
+        #[arg(long)]
+        service: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsAction {
+    /// Sync every enabled feed once; exits 1 when any failed (each failure is said).
+    Sync,
+    /// List the feeds with their last sync.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn open_station(paths: &StationPaths) -> Result<Station, CoreError> {
@@ -256,6 +288,99 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
             );
             for id in &report.event_ids {
                 println!("event {id}");
+            }
+        }
+        Command::Schedule {
+            action: ScheduleAction::ImportIcs { file, service },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let svc = station
+                .list_services()
+                .map_err(|e| e.message)?
+                .into_iter()
+                .find(|s| s.name.eq_ignore_ascii_case(service.trim()))
+                .ok_or_else(|| format!("no service named '{}'", service.trim()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let report = station
+                .import_ics(&svc.id, &name, &text)
+                .map_err(|e| e.message)?;
+            println!(
+                "{}: created {}, updated {}, unchanged {}",
+                svc.name, report.created, report.updated, report.unchanged
+            );
+            for w in &report.warnings {
+                println!("skipped: {w}");
+            }
+        }
+        Command::Feeds {
+            action: FeedsAction::Sync,
+        } => {
+            let deliverer = Deliverer::new()?;
+            let station = Arc::new(station);
+            let results = runtime()?
+                .block_on(interlock_core::feed_sync::sync_all(&station, &deliverer))
+                .map_err(|e| e.message)?;
+            if results.is_empty() {
+                println!("no enabled feeds");
+            }
+            let mut failed = 0;
+            for (id, r) in results {
+                match r {
+                    Ok(r) if r.not_modified => println!("{}: not modified", r.name),
+                    Ok(r) => {
+                        println!(
+                            "{}: created {}, updated {}, removed {}, unchanged {}, unmatched {}",
+                            r.name, r.created, r.updated, r.removed, r.unchanged, r.unmatched
+                        );
+                        for w in &r.warnings {
+                            println!("  skipped: {w}");
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("feed {id}: {}", e.message);
+                    }
+                }
+            }
+            if failed > 0 {
+                return Err(format!("{failed} feed(s) failed to sync"));
+            }
+        }
+        Command::Feeds {
+            action: FeedsAction::List { json },
+        } => {
+            let list = station.list_feeds().map_err(|e| e.message)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
+                );
+            } else if list.is_empty() {
+                println!("no feeds");
+            }
+            if !json {
+                let t = LocalTimes::os();
+                for f in list {
+                    let last = match (&f.status.last_success_at, f.status.failing) {
+                        (_, true) => {
+                            format!("failing: {}", f.status.last_error.as_deref().unwrap_or("?"))
+                        }
+                        (Some(at), false) => format!("synced {}", t.date_time(*at)),
+                        (None, false) => "not synced yet".to_string(),
+                    };
+                    println!(
+                        "{:<24} {:<20} {:>4} bookings  {}{}",
+                        f.name,
+                        f.service_name,
+                        f.status.bookings,
+                        last,
+                        if f.enabled { "" } else { " (disabled)" }
+                    );
+                }
             }
         }
         Command::Deliver { in_flight } => {
@@ -522,6 +647,7 @@ fn account(station: &Station, action: AccountAction) -> Result<(), String> {
             username,
             name,
             role,
+            email,
         } => {
             let password = read_new_password(&username)?;
             let a = station
@@ -529,6 +655,7 @@ fn account(station: &Station, action: AccountAction) -> Result<(), String> {
                     username,
                     display_name: name,
                     role,
+                    email,
                     password: password.into(),
                 })
                 .map_err(m)?;
@@ -551,10 +678,11 @@ fn account(station: &Station, action: AccountAction) -> Result<(), String> {
             } else {
                 for a in list {
                     println!(
-                        "{:<24} {:<16} {:<8} {}",
+                        "{:<24} {:<16} {:<8} {:<32} {}",
                         a.username,
                         a.role.label(),
                         if a.active { "active" } else { "inactive" },
+                        a.email.as_deref().unwrap_or("-"),
                         a.display_name
                     );
                 }
@@ -573,10 +701,29 @@ fn account(station: &Station, action: AccountAction) -> Result<(), String> {
                         display_name: a.display_name.clone(),
                         role: a.role,
                         active: false,
+                        email: a.email.clone(),
                     },
                 )
                 .map_err(m)?;
             println!("deactivated {}", a.username);
+        }
+        AccountAction::SetEmail { username, email } => {
+            let a = find_account(station, &username)?;
+            let updated = station
+                .update_account(
+                    &a.id,
+                    AccountUpdate {
+                        display_name: a.display_name.clone(),
+                        role: a.role,
+                        active: a.active,
+                        email: Some(email),
+                    },
+                )
+                .map_err(m)?;
+            match updated.email {
+                Some(e) => println!("e-mail of {} set to {e}", updated.username),
+                None => println!("e-mail of {} cleared", updated.username),
+            }
         }
         AccountAction::ResetPassword { username } => {
             let a = find_account(station, &username)?;
@@ -612,6 +759,7 @@ fn demo_seed(station: &Station, relay: &str) -> Result<(), String> {
                 username: username.into(),
                 display_name: display_name.into(),
                 role,
+                email: None,
                 password: password.into(),
             })
             .map_err(m)?;

@@ -3,10 +3,12 @@
 //! the core's `{code, message}` error unchanged.
 
 use crate::state::AppState;
+use interlock_core::feed::{Feed, FeedInput};
 use interlock_core::interlock::{InterlockAction, InterlockPanel, InterlockResult};
 use interlock_core::model::*;
 use interlock_core::outbox;
 use interlock_core::sensitive::Sensitive;
+use interlock_core::station::feeds::SyncReport;
 use interlock_core::station::webhooks::WebhookSaved;
 use interlock_core::webhook::{Webhook, WebhookInput};
 use interlock_core::{CoreError, CoreResult, Station};
@@ -310,6 +312,51 @@ pub async fn save_webhook(
 #[specta::specta]
 pub async fn delete_webhook(state: State<'_, AppState>, id: String) -> Result<(), CoreError> {
     on_station(state, move |s| s.delete_webhook(&id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_feeds(state: State<'_, AppState>) -> Result<Vec<Feed>, CoreError> {
+    on_station(state, |s| s.list_feeds()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_feed(
+    state: State<'_, AppState>,
+    id: Option<String>,
+    input: FeedInput,
+) -> Result<Feed, CoreError> {
+    on_station(state, move |s| s.save_feed(id.as_deref(), input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_feed(state: State<'_, AppState>, id: String) -> Result<(), CoreError> {
+    on_station(state, move |s| s.delete_feed(&id)).await
+}
+
+/// Syncs one feed now ("Sync now"): staff only, checked before anything is fetched.
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_feed_now(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<SyncReport, CoreError> {
+    let station = state.station()?;
+    interlock_core::feed_sync::sync_feed_as_actor(&station, &state.deliverer, &id).await
+}
+
+/// A one-off import of an `.ics` file the window read from disk.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_ics(
+    state: State<'_, AppState>,
+    service_id: String,
+    file_name: String,
+    text: String,
+) -> Result<SyncReport, CoreError> {
+    on_station(state, move |s| s.import_ics(&service_id, &file_name, &text)).await
 }
 
 #[tauri::command]

@@ -81,6 +81,11 @@ macro_rules! app_commands {
             save_webhook,
             delete_webhook,
             rotate_signing_secret,
+            list_feeds,
+            save_feed,
+            delete_feed,
+            sync_feed_now,
+            import_ics,
             list_deliveries,
             send_test_webhook,
             resend_delivery,
@@ -255,6 +260,11 @@ pub fn run(cli: Cli) -> i32 {
             if let Some((station, deliverer)) = worker {
                 // Prunes history older than the retention setting, daily.
                 tauri::async_runtime::spawn(interlock_core::retention::run_daily(station.clone()));
+                // Follows the services' calendar feeds (each at its refresh interval).
+                tauri::async_runtime::spawn(interlock_core::feed_sync::run_worker(
+                    station.clone(),
+                    deliverer.clone(),
+                ));
                 // Sends order/event webhooks from the outbox, including those left by a crash.
                 tauri::async_runtime::spawn(outbox::run_worker(
                     station,

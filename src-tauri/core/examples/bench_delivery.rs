@@ -82,6 +82,7 @@ fn station(dir: &Path) -> (Station, Account, Service) {
     let s = open(dir);
     let user = s
         .create_account(NewAccount {
+            email: None,
             username: "uma".into(),
             display_name: "Uma".into(),
             role: Role::InstrumentUser,

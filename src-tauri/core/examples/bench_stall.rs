@@ -89,6 +89,7 @@ async fn bench() -> Bench {
     station.sign_in("admin", "admin-password").unwrap();
     station
         .create_account(NewAccount {
+            email: None,
             username: "uma".into(),
             display_name: "Uma".into(),
             role: Role::InstrumentUser,

@@ -189,6 +189,29 @@ impl Deliverer {
     }
 
     pub async fn send(&self, req: &Request) -> Outcome {
+        self.exchange(req, self.max_body_bytes).await.0
+    }
+
+    /// Fetches a calendar feed: a GET with the request's conditional headers, a body of up to
+    /// `max_bytes` (a longer one is an error), and the validators of the reply for next time.
+    pub async fn fetch_feed(&self, req: &Request, max_bytes: usize) -> FeedReply {
+        let (mut outcome, validators) = self.exchange(req, max_bytes).await;
+        if outcome.body.len() > max_bytes && outcome.error_class.is_none() {
+            outcome.error_class = Some(ErrorClass::Other);
+            outcome.error = Some(format!(
+                "The feed is bigger than {} MiB; it was not read.",
+                max_bytes / (1024 * 1024)
+            ));
+            outcome.body = Vec::new();
+        }
+        FeedReply {
+            outcome,
+            etag: validators.0,
+            last_modified: validators.1,
+        }
+    }
+
+    async fn exchange(&self, req: &Request, limit: usize) -> (Outcome, Validators) {
         let started = Instant::now();
         let fail = |class: ErrorClass, msg: String| Outcome {
             status: None,
@@ -203,15 +226,18 @@ impl Deliverer {
         let client = match self.client(req.insecure, req.ca_pem.as_deref()) {
             Ok(c) => c,
             Err(e) => {
-                return fail(
-                    ErrorClass::Config,
-                    format!("Cannot prepare the request: {e}"),
+                return (
+                    fail(
+                        ErrorClass::Config,
+                        format!("Cannot prepare the request: {e}"),
+                    ),
+                    (None, None),
                 )
             }
         };
         let headers = match build_headers(req) {
             Ok(h) => h,
-            Err(e) => return fail(ErrorClass::Config, e),
+            Err(e) => return (fail(ErrorClass::Config, e), (None, None)),
         };
         let method = reqwest::Method::from_bytes(req.verb.as_str().as_bytes())
             .unwrap_or(reqwest::Method::POST);
@@ -241,10 +267,21 @@ impl Deliverer {
             Ok(r) => r,
             Err(e) => {
                 let (class, msg) = classify(&e, req);
-                return fail(class, msg);
+                return (fail(class, msg), (None, None));
             }
         };
         let status = response.status();
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let validators = (
+            header(reqwest::header::ETAG),
+            header(reqwest::header::LAST_MODIFIED),
+        );
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -260,8 +297,7 @@ impl Deliverer {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let (body, body_error) =
-            read_limited(response, self.max_body_bytes + 1, req.timeout, started).await;
+        let (body, body_error) = read_limited(response, limit + 1, req.timeout, started).await;
         let excerpt = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_BYTES)]).into_owned();
         let reason = status.canonical_reason().unwrap_or("");
         let (class, error) = if status.is_success() {
@@ -292,7 +328,7 @@ impl Deliverer {
             }
             _ => (class, error),
         };
-        Outcome {
+        let outcome = Outcome {
             status: Some(status.as_u16()),
             error_class: class,
             error,
@@ -301,8 +337,20 @@ impl Deliverer {
             content_type,
             body,
             retry_after,
-        }
+        };
+        (outcome, validators)
     }
+}
+
+/// A reply's `ETag` and `Last-Modified`.
+type Validators = (Option<String>, Option<String>);
+
+/// A calendar feed's reply and its validators for the next conditional GET.
+#[derive(Debug, Clone)]
+pub struct FeedReply {
+    pub outcome: Outcome,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
 }
 
 async fn read_limited(
@@ -358,9 +406,13 @@ fn build_headers(req: &Request) -> Result<HeaderMap, String> {
         v.set_sensitive(true);
         map.append(n, v);
     }
-    // Every request carries the idempotency headers, signed or not.
+    // Every webhook request carries the idempotency headers, signed or not (a feed fetch, which
+    // has no message id, does not).
     let value =
         |s: &str| HeaderValue::from_str(s).map_err(|_| "invalid webhook header".to_string());
+    if req.message_id.is_empty() {
+        return Ok(map);
+    }
     map.insert("webhook-id", value(&req.message_id)?);
     map.insert("webhook-timestamp", value(&req.timestamp_secs.to_string())?);
     if let Some(secret) = &req.signing {

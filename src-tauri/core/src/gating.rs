@@ -119,7 +119,7 @@ pub fn decide(
     let Some(event) = event else {
         return Access::NoBooking;
     };
-    if event.user_id != account_id {
+    if event.user_id.as_deref() != Some(account_id) {
         return Access::NotYours;
     }
     let BookingWindow {
@@ -153,8 +153,11 @@ mod tests {
             id: "E1".into(),
             service_id: "S1".into(),
             service_name: "Confocal".into(),
-            user_id: user.into(),
+            user_id: Some(user.into()),
             user_display_name: "Uma".into(),
+            booked_by: String::new(),
+            source: None,
+            conflict: false,
             title: "t".into(),
             starts_at: ts("2026-11-30T10:00:00Z"),
             ends_at: ts("2026-11-30T11:00:00Z"),

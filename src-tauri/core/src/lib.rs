@@ -5,7 +5,10 @@
 pub mod clock;
 pub mod delivery;
 pub mod error;
+pub mod feed;
+pub mod feed_sync;
 pub mod gating;
+pub mod ical;
 pub mod interlock;
 pub mod limits;
 pub mod locale;

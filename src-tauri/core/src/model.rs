@@ -16,6 +16,8 @@ pub struct Account {
     pub display_name: String,
     pub role: Role,
     pub active: bool,
+    /// Optional; a calendar feed's booking belongs to the account whose e-mail it names.
+    pub email: Option<String>,
     #[specta(type = String)]
     pub created_at: Timestamp,
 }
@@ -25,6 +27,8 @@ pub struct NewAccount {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+    #[serde(default)]
+    pub email: Option<String>,
     /// Redacted in any `Debug` output.
     pub password: Sensitive<String>,
 }
@@ -34,6 +38,8 @@ pub struct AccountUpdate {
     pub display_name: String,
     pub role: Role,
     pub active: bool,
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -149,8 +155,12 @@ pub struct Event {
     pub id: String,
     pub service_id: String,
     pub service_name: String,
-    pub user_id: String,
+    /// `None` only for a synced booking that no account at this station matched.
+    pub user_id: Option<String>,
+    /// The account's display name; for an unmatched synced booking the name the feed gave.
     pub user_display_name: String,
+    /// For a synced or imported booking: the person the calendar named (empty for local ones).
+    pub booked_by: String,
     pub title: String,
     #[specta(type = String)]
     pub starts_at: Timestamp,
@@ -161,6 +171,23 @@ pub struct Event {
     /// The booking's actual use, as the interlock recorded it (staff only; `None` for instrument
     /// users and for a booking never unlocked or locked).
     pub usage: Option<Usage>,
+    /// Where the booking came from, when not typed in at the station.
+    pub source: Option<BookingSource>,
+    /// It overlaps another booking of the service (a synced booking beside a local one): staff
+    /// should look.
+    pub conflict: bool,
+}
+
+/// Where a booking came from: a calendar feed (read-only here: change it in the calendar) or an
+/// imported `.ics` file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct BookingSource {
+    /// The feed's id; `None` for an imported file.
+    pub feed_id: Option<String>,
+    /// The feed's name, or the file's name.
+    pub name: String,
+    /// The calendar's UID of the booking.
+    pub uid: String,
 }
 
 /// What a booking was actually used for, recorded by the interlock for billing: the first
@@ -255,6 +282,10 @@ pub struct OverviewEvent {
     pub event_id: Option<String>,
     pub title: Option<String>,
     pub user_display_name: Option<String>,
+    /// Where the booking came from (a feed's or file's name), for whoever sees it in full.
+    pub source: Option<String>,
+    /// Whether an account at this station holds it (`false`: "Booked by <name from the feed>").
+    pub matched: bool,
     #[specta(type = String)]
     pub starts_at: Timestamp,
     #[specta(type = String)]

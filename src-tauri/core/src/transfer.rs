@@ -32,6 +32,47 @@ pub struct ConfigFile {
     pub settings: ConfigSettings,
     pub services: Vec<ServiceEntry>,
     pub webhooks: Vec<WebhookEntry>,
+    /// Calendar feeds (without their credentials). Absent in older files: none are changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feeds: Vec<FeedEntry>,
+}
+
+/// A calendar feed in a configuration file; its basic password or bearer token never is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FeedEntry {
+    pub id: String,
+    pub service_id: String,
+    pub name: String,
+    pub url: String,
+    #[serde(default = "no_auth")]
+    pub auth: AuthKind,
+    #[serde(default)]
+    pub auth_username: String,
+    #[serde(default)]
+    pub insecure: bool,
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+    #[serde(default = "default_refresh")]
+    pub refresh_minutes: u32,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub fire_webhooks: bool,
+    #[serde(default)]
+    pub user_pattern: String,
+    /// Fields this version does not know (a `password`, a `token`…): refused on import.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
+}
+
+fn no_auth() -> AuthKind {
+    AuthKind::None
+}
+fn default_refresh() -> u32 {
+    crate::feed::DEFAULT_REFRESH_MINUTES
+}
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -105,6 +146,8 @@ pub struct WebhookEntry {
 pub struct ImportReport {
     pub services: usize,
     pub webhooks: usize,
+    #[serde(default)]
+    pub feeds: usize,
     pub missing_secrets: Vec<String>,
     /// Credentials in plain places (see [`credential_warnings`]) and values the export masked.
     pub warnings: Vec<String>,
@@ -182,6 +225,24 @@ impl Station {
                 unknown: BTreeMap::new(),
             })
             .collect();
+        let feeds = crate::store::feeds::list(store.conn())?
+            .into_iter()
+            .map(|f| FeedEntry {
+                id: f.id,
+                service_id: f.service_id,
+                name: f.name,
+                url: mask_url(&f.url),
+                auth: f.auth,
+                auth_username: f.auth_username,
+                insecure: f.insecure,
+                ca_pem: f.ca_pem,
+                refresh_minutes: f.refresh_minutes,
+                enabled: f.enabled,
+                fire_webhooks: f.fire_webhooks,
+                user_pattern: f.user_pattern,
+                unknown: BTreeMap::new(),
+            })
+            .collect();
         drop(store);
         Ok(ConfigFile {
             format: CONFIG_FORMAT.into(),
@@ -194,6 +255,7 @@ impl Station {
             },
             services,
             webhooks,
+            feeds,
         })
     }
 
@@ -254,6 +316,39 @@ impl Station {
         for (i, w) in file.webhooks.iter().enumerate() {
             planned.push(self.plan_webhook(i, w, file, &existing, &known_services, &mut report)?);
         }
+        let existing_feeds = crate::store::feeds::list(self.store().conn())?;
+        let mut planned_feeds = Vec::new();
+        for (i, f) in file.feeds.iter().enumerate() {
+            planned_feeds.push(plan_feed(
+                i,
+                f,
+                file,
+                &existing_feeds,
+                &known_services,
+                &mut report,
+            )?);
+        }
+        for f in &mut planned_feeds {
+            if f.auth != AuthKind::None {
+                let present = self
+                    .secrets
+                    .get(&crate::feed::auth_key(&f.id))
+                    .map(|v| v.is_some())
+                    .unwrap_or(false);
+                f.auth_secret_set = present;
+                if !present {
+                    report.missing_secrets.push(format!(
+                        "{}: {}",
+                        f.name,
+                        if f.auth == AuthKind::Basic {
+                            "basic-auth password"
+                        } else {
+                            "bearer token"
+                        }
+                    ));
+                }
+            }
+        }
 
         // 2. Which secrets this station's keyring already has (no database lock held).
         let has = |key: &str| self.secrets.get(key).map(|v| v.is_some()).unwrap_or(false);
@@ -301,6 +396,7 @@ impl Station {
             &new_settings,
             &checked_services,
             &planned,
+            &planned_feeds,
             &mut report,
         );
         if let Err(e) = written {
@@ -322,6 +418,7 @@ impl Station {
         new_settings: &Settings,
         checked_services: &[CheckedService<'_>],
         planned: &[PlannedWebhook],
+        planned_feeds: &[crate::feed::Feed],
         report: &mut ImportReport,
     ) -> CoreResult<()> {
         let actor = self.actor(Permission::ManageSettings)?;
@@ -367,7 +464,15 @@ impl Station {
                 .map_err(|e| refuse(&webhook_at(i, &p.webhook.name), e.message))?;
             report.webhooks += 1;
         }
+        for (i, f) in planned_feeds.iter().enumerate() {
+            crate::store::feeds::upsert(&tx, f, now)
+                .map_err(|e| refuse(&format!("feeds[{i}] \"{}\"", f.name), e.message))?;
+            report.feeds += 1;
+        }
         tx.commit()?;
+        if !planned_feeds.is_empty() {
+            self.feeds_signal.notify_one();
+        }
         Ok(())
     }
 
@@ -548,6 +653,102 @@ impl Station {
         }
         Ok(PlannedWebhook { webhook, secrets })
     }
+}
+
+/// One feed of the file through the editor's rules ([`crate::feed::check_feed`]) and the file's
+/// own (no credential, known fields, an existing service, no move to another service).
+fn plan_feed(
+    i: usize,
+    f: &FeedEntry,
+    file: &ConfigFile,
+    existing: &[crate::feed::Feed],
+    known_services: &[String],
+    report: &mut ImportReport,
+) -> CoreResult<crate::feed::Feed> {
+    let at = format!("feeds[{i}] \"{}\"", f.name);
+    if let Some(key) = f.unknown.keys().next() {
+        let lower = key.to_ascii_lowercase();
+        let secretish = ["password", "secret", "token", "key"]
+            .iter()
+            .any(|s| lower.contains(s));
+        return Err(refuse(
+            &at,
+            if secretish {
+                format!("{key}: secrets are never read from a file; enter them on the station in Feeds.")
+            } else {
+                format!("{key}: not a field of a feed.")
+            },
+        ));
+    }
+    if f.id.trim().is_empty() {
+        return Err(refuse(&at, "id: the feed has no id."));
+    }
+    if file.feeds[..i].iter().any(|o| o.id == f.id) {
+        return Err(refuse(&at, format!("id: '{}' is listed twice.", f.id)));
+    }
+    if !file.services.iter().any(|s| s.id == f.service_id)
+        && !known_services.contains(&f.service_id)
+    {
+        return Err(refuse(
+            &at,
+            format!(
+                "service_id: no service with id '{}' in the file or on this station.",
+                f.service_id
+            ),
+        ));
+    }
+    let before = existing.iter().find(|e| e.id == f.id);
+    if let Some(b) = before.filter(|b| b.service_id != f.service_id) {
+        return Err(refuse(
+            &at,
+            format!(
+                "service_id: this feed belongs to the service '{}' here; a feed cannot move to another service.",
+                b.service_name
+            ),
+        ));
+    }
+    let mut url = f.url.clone();
+    if is_masked(&url) {
+        match before.filter(|b| mask_url(&b.url) == f.url) {
+            Some(b) => url = b.url.clone(),
+            None => report.warnings.push(format!(
+                "{}: the URL's credential was masked (***) in the file; enter it in Feeds.",
+                f.name
+            )),
+        }
+    }
+    let input = crate::feed::FeedInput {
+        service_id: f.service_id.clone(),
+        name: f.name.clone(),
+        url,
+        auth: f.auth,
+        auth_username: f.auth_username.clone(),
+        auth_secret: SecretChange::Keep,
+        insecure: f.insecure,
+        ca_pem: f.ca_pem.clone(),
+        refresh_minutes: f.refresh_minutes,
+        enabled: f.enabled,
+        fire_webhooks: f.fire_webhooks,
+        user_pattern: f.user_pattern.clone(),
+    };
+    let checked = crate::feed::check_feed(&input).map_err(|e| refuse(&at, e.message))?;
+    Ok(crate::feed::Feed {
+        id: f.id.clone(),
+        service_id: f.service_id.clone(),
+        service_name: String::new(),
+        name: checked.name,
+        url: checked.url,
+        auth: f.auth,
+        auth_username: checked.auth_username,
+        auth_secret_set: false,
+        insecure: f.insecure,
+        ca_pem: checked.ca_pem,
+        refresh_minutes: f.refresh_minutes,
+        enabled: f.enabled,
+        fire_webhooks: f.fire_webhooks,
+        user_pattern: checked.user_pattern,
+        status: crate::feed::FeedStatus::default(),
+    })
 }
 
 // ---- schedule files -------------------------------------------------------------------------

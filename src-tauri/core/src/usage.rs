@@ -176,7 +176,8 @@ impl Station {
                     event_id: e.id,
                     service_id: e.service_id,
                     service_name: e.service_name,
-                    user_id: e.user_id,
+                    // A synced booking no account matched: billed to the name the feed gave.
+                    user_id: e.user_id.unwrap_or_default(),
                     username,
                     user_display_name: e.user_display_name,
                     title: e.title,
@@ -191,10 +192,11 @@ impl Station {
             .collect();
         let mut totals: Vec<UsageTotal> = Vec::new();
         for e in &entries {
-            let at = match totals
-                .iter()
-                .position(|t| t.service_id == e.service_id && t.user_id == e.user_id)
-            {
+            let at = match totals.iter().position(|t| {
+                t.service_id == e.service_id
+                    && t.user_id == e.user_id
+                    && t.user_display_name == e.user_display_name
+            }) {
                 Some(i) => i,
                 None => {
                     totals.push(UsageTotal {

@@ -248,6 +248,7 @@ fn accounts_round_trip() {
     assert_eq!(u.role, Role::InstrumentUser);
     assert!(u.active);
     let dup = f.station.create_account(NewAccount {
+        email: None,
         username: "UMA".into(),
         display_name: "Other".into(),
         role: Role::InstrumentUser,
@@ -262,6 +263,7 @@ fn accounts_round_trip() {
         .update_account(
             &u.id,
             AccountUpdate {
+                email: None,
                 display_name: "Uma Upton".into(),
                 role: Role::FacilityStaff,
                 active: true,
@@ -291,6 +293,7 @@ fn deactivated_accounts_cannot_sign_in_and_lose_their_session() {
         .update_account(
             &u.id,
             AccountUpdate {
+                email: None,
                 display_name: "Uma".into(),
                 role: Role::FacilityStaff,
                 active: false,
@@ -324,6 +327,7 @@ fn the_last_active_administrator_stays() {
             .update_account(
                 &admin.id,
                 AccountUpdate {
+                    email: None,
                     display_name: "Ada".into(),
                     role,
                     active,
@@ -338,6 +342,7 @@ fn the_last_active_administrator_stays() {
         .update_account(
             &b.id,
             AccountUpdate {
+                email: None,
                 display_name: "Bea".into(),
                 role: Role::Administrator,
                 active: false,
@@ -349,6 +354,7 @@ fn the_last_active_administrator_stays() {
             .update_account(
                 &admin.id,
                 AccountUpdate {
+                    email: None,
                     display_name: "Ada".into(),
                     role: Role::FacilityStaff,
                     active: true
@@ -362,6 +368,7 @@ fn the_last_active_administrator_stays() {
         .update_account(
             &b.id,
             AccountUpdate {
+                email: None,
                 display_name: "Bea".into(),
                 role: Role::Administrator,
                 active: true,
@@ -373,6 +380,7 @@ fn the_last_active_administrator_stays() {
         .update_account(
             &admin.id,
             AccountUpdate {
+                email: None,
                 display_name: "Ada".into(),
                 role: Role::FacilityStaff,
                 active: true,
@@ -385,6 +393,7 @@ fn the_last_active_administrator_stays() {
     assert_eq!(
         f.station
             .create_account(NewAccount {
+                email: None,
                 username: "x".into(),
                 display_name: "X".into(),
                 role: Role::InstrumentUser,

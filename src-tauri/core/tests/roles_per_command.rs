@@ -114,6 +114,26 @@ fn event_input(c: &Ctx, from: i64) -> EventInput {
     }
 }
 
+const EMPTY_CALENDAR: &str =
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nEND:VCALENDAR\r\n";
+
+fn feed_input(c: &Ctx, url: &str) -> interlock_core::feed::FeedInput {
+    interlock_core::feed::FeedInput {
+        service_id: c.service.clone(),
+        name: format!("F-{}", ulid::Ulid::new()),
+        url: url.into(),
+        auth: interlock_core::webhook::AuthKind::None,
+        auth_username: String::new(),
+        auth_secret: interlock_core::webhook::SecretChange::Keep,
+        insecure: false,
+        ca_pem: None,
+        refresh_minutes: 5,
+        enabled: true,
+        fire_webhooks: false,
+        user_pattern: String::new(),
+    }
+}
+
 fn still_there(what: &str) -> CoreError {
     CoreError::internal(format!("{what} was reported deleted but is still there"))
 }
@@ -210,6 +230,7 @@ fn table() -> Vec<(&'static str, Call, Expect)> {
             |c| {
                 c.station
                     .create_account(NewAccount {
+                        email: None,
                         username: format!("n{}", ulid::Ulid::new()),
                         display_name: "N".into(),
                         role: Role::InstrumentUser,
@@ -226,6 +247,7 @@ fn table() -> Vec<(&'static str, Call, Expect)> {
                     .update_account(
                         &c.user,
                         AccountUpdate {
+                            email: None,
                             display_name: "U".into(),
                             role: Role::InstrumentUser,
                             active: true,
@@ -411,6 +433,69 @@ fn table() -> Vec<(&'static str, Call, Expect)> {
             Roles([false, true, true]),
         ),
         (
+            "list_feeds",
+            |c| c.station.list_feeds().map(drop),
+            Roles([false, true, true]),
+        ),
+        (
+            "save_feed",
+            |c| {
+                c.station
+                    .save_feed(None, feed_input(c, "http://127.0.0.1:9/c.ics"))
+                    .map(drop)
+            },
+            Roles([false, true, true]),
+        ),
+        (
+            "delete_feed",
+            |c| {
+                let f = c
+                    .helper
+                    .save_feed(None, feed_input(c, "http://127.0.0.1:9/c.ics"))?;
+                c.station.delete_feed(&f.id)?;
+                if c.helper.list_feeds()?.iter().any(|x| x.id == f.id) {
+                    return Err(still_there("the feed"));
+                }
+                Ok(())
+            },
+            Roles([false, true, true]),
+        ),
+        (
+            "sync_feed_now",
+            |c| {
+                // A real feed server, so an allowed sync really succeeds.
+                let server = c.rt.block_on(async {
+                    let server = wiremock::MockServer::start().await;
+                    wiremock::Mock::given(wiremock::matchers::any())
+                        .respond_with(
+                            wiremock::ResponseTemplate::new(200).set_body_string(EMPTY_CALENDAR),
+                        )
+                        .mount(&server)
+                        .await;
+                    server
+                });
+                let f = c
+                    .helper
+                    .save_feed(None, feed_input(c, &format!("{}/c.ics", server.uri())))?;
+                c.rt.block_on(interlock_core::feed_sync::sync_feed_as_actor(
+                    &c.station,
+                    &c.deliverer,
+                    &f.id,
+                ))
+                .map(drop)
+            },
+            Roles([false, true, true]),
+        ),
+        (
+            "import_ics",
+            |c| {
+                c.station
+                    .import_ics(&c.service, "empty.ics", EMPTY_CALENDAR)
+                    .map(drop)
+            },
+            Roles([false, true, true]),
+        ),
+        (
             "list_deliveries",
             |c| c.station.deliveries_page(None, None, 200, None).map(drop),
             Roles([false, true, true]),
@@ -576,6 +661,7 @@ fn table() -> Vec<(&'static str, Call, Expect)> {
                     display_name: "Auto-lock".into(),
                     role: Role::Administrator,
                     active: true,
+                    email: None,
                     created_at: ends_at,
                 };
                 interlock_core::store::usage::record_end(&conn, &e.id, ends_at, &by)?;

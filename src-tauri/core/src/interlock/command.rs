@@ -217,7 +217,7 @@ impl InterlockController {
                 "That booking is for another service.",
             ));
         }
-        if !actor.role.is_staff() && event.user_id != actor.id {
+        if !actor.role.is_staff() && event.user_id.as_deref() != Some(actor.id.as_str()) {
             return Err(CoreError::new(
                 ErrorCode::Forbidden,
                 "This booking belongs to another user.",

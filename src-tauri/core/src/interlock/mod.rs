@@ -246,6 +246,7 @@ pub(crate) fn auto_lock_account(now: jiff::Timestamp) -> Account {
         display_name: "Auto-lock".into(),
         role: crate::roles::Role::Administrator,
         active: true,
+        email: None,
         created_at: now,
     }
 }

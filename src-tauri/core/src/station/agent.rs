@@ -93,6 +93,8 @@ pub struct AgentStatus {
     pub instruments: Vec<PublicInstrument>,
     pub pending: PendingWork,
     pub last_error: Option<String>,
+    /// Enabled calendar feeds whose last sync failed: "<feed> (<service>)".
+    pub failing_feeds: Vec<String>,
 }
 
 impl AgentStatus {
@@ -138,6 +140,9 @@ impl AgentStatus {
         if let Some(e) = &self.last_error {
             let short: String = e.chars().take(120).collect();
             lines.push(format!("Last error: {short}"));
+        }
+        for f in &self.failing_feeds {
+            lines.push(format!("Calendar feed failing: {f}"));
         }
         lines
     }
@@ -280,9 +285,15 @@ impl Station {
                 )
                 .optional()?
         };
+        let failing_feeds = crate::store::feeds::list(self.store().conn())?
+            .into_iter()
+            .filter(crate::feed_sync::needs_attention)
+            .map(|f| format!("{} ({})", f.name, f.service_name))
+            .collect();
         Ok(AgentStatus {
             instruments,
             pending,
+            failing_feeds,
             last_error: last_error.map(|e| crate::webhook::mask_urls_in(&e)),
         })
     }

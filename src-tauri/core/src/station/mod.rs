@@ -12,6 +12,7 @@
 mod deliveries;
 pub(crate) use deliveries::{check_retry_policy, RETRY_POLICY_KEY};
 pub mod agent;
+pub mod feeds;
 pub(crate) mod schedule;
 mod sessions;
 pub mod webhooks;
@@ -63,6 +64,8 @@ pub struct Station {
     pub(crate) secrets: Arc<dyn SecretStore>,
     /// Woken whenever deliveries are written to the outbox, so the worker sends them at once.
     pub(crate) outbox_signal: Arc<tokio::sync::Notify>,
+    /// Woken when a feed is saved, so the feed worker syncs it at once.
+    pub(crate) feeds_signal: Arc<tokio::sync::Notify>,
     /// Where failures are announced; none until the app sets one.
     notifier: Mutex<Option<Arc<dyn crate::notifier::Notifier>>>,
 }
@@ -103,6 +106,7 @@ impl Station {
             session: Mutex::new(None),
             secrets,
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            feeds_signal: Arc::new(tokio::sync::Notify::new()),
             notifier: Mutex::new(None),
         })
     }
@@ -311,13 +315,15 @@ pub(crate) fn check_poll_secs(secs: u32) -> CoreResult<()> {
 /// A booking as `actor` may see it: their own and, for staff, everyone's in full; others' only
 /// as "booked" (no title, no name, no id).
 fn shown_to(actor: &Account, e: Event) -> OverviewEvent {
-    let mine = e.user_id == actor.id;
+    let mine = e.user_id.as_deref() == Some(actor.id.as_str());
     let full = mine || actor.role.is_staff();
     OverviewEvent {
         mine,
         event_id: full.then(|| e.id.clone()),
         title: full.then(|| e.title.clone()),
         user_display_name: full.then(|| e.user_display_name.clone()),
+        source: e.source.filter(|_| full).map(|s| s.name),
+        matched: e.user_id.is_some(),
         starts_at: e.starts_at,
         ends_at: e.ends_at,
     }

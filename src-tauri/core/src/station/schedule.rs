@@ -53,23 +53,38 @@ impl Station {
     /// when deleting the row then fails.
     pub fn delete_service(&self, id: &str) -> CoreResult<()> {
         self.actor(Permission::ManageSchedule)?;
-        let hooks = {
+        let (hooks, feeds) = {
             let store = self.store();
             Self::check_service_deletable(store.conn(), id)?;
-            crate::store::webhooks::list(store.conn())?
+            let hooks = crate::store::webhooks::list(store.conn())?
                 .into_iter()
                 .filter(|w| w.service_id.as_deref() == Some(id))
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            let feeds = crate::store::feeds::list(store.conn())?
+                .into_iter()
+                .filter(|f| f.service_id == id)
+                .collect::<Vec<_>>();
+            (hooks, feeds)
         };
         let ops = hooks
             .iter()
             .flat_map(crate::station::webhooks::secret_keys)
+            .chain(
+                feeds
+                    .iter()
+                    .filter(|f| f.auth_secret_set)
+                    .map(|f| crate::feed::auth_key(&f.id)),
+            )
             .map(|k| (k, None))
             .collect();
         let undo = self.apply_secret_ops(ops)?;
         let deleted = {
             let store = self.store();
             Self::check_service_deletable(store.conn(), id).and_then(|()| {
+                // Its feeds go with it (they hold no bookings: the service has none).
+                for f in &feeds {
+                    crate::store::feeds::delete(store.conn(), &f.id)?;
+                }
                 match services::delete(store.conn(), id) {
                     Ok(true) => Ok(()),
                     Ok(false) => Err(CoreError::not_found("The service")),
@@ -193,6 +208,7 @@ impl Station {
         let mut store = self.store();
         let tx = store.conn_mut().transaction()?;
         let before = events::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The event"))?;
+        refuse_if_synced(&before)?;
         let title = self.validate_event(&tx, Some(id), &input)?;
         events::update(&tx, &event_row(id, &title, &input), self.now())?;
         let event = events::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The event"))?;
@@ -215,6 +231,7 @@ impl Station {
         let mut store = self.store();
         let tx = store.conn_mut().transaction()?;
         let event = events::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The event"))?;
+        refuse_if_synced(&event)?;
         crate::interlock::auto_lock::follow_booking_change(&tx, &actor, &event, None, self.now())?;
         let queued = enqueue_event(&tx, ActionSubtype::Delete, &event, self.now())?;
         events::delete(&tx, id)?;
@@ -336,6 +353,18 @@ impl Station {
     }
 }
 
+/// A booking a calendar feed brought is changed in that calendar, not here: the next sync would
+/// undo the change.
+fn refuse_if_synced(e: &Event) -> CoreResult<()> {
+    match &e.source {
+        Some(src) if src.feed_id.is_some() => Err(CoreError::conflict(format!(
+            "This booking comes from the calendar feed '{}'; change or cancel it in that calendar.",
+            src.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Queues the event webhooks for one event change (inside the caller's transaction).
 pub(crate) fn enqueue_event(
     conn: &rusqlite::Connection,
@@ -386,7 +415,7 @@ fn event_row<'a>(id: &'a str, title: &'a str, input: &'a EventInput) -> events::
     events::EventRow {
         id,
         service_id: &input.service_id,
-        user_id: &input.user_id,
+        user_id: Some(&input.user_id),
         title,
         starts_at: input.starts_at,
         ends_at: input.ends_at,

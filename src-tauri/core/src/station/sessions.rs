@@ -4,6 +4,24 @@
 
 use super::*;
 
+/// An account's optional e-mail: empty means none; otherwise one `@` with text on both sides and
+/// no spaces, stored lower-cased (mail systems and calendars differ in case).
+pub(crate) fn validate_email(email: Option<&str>) -> CoreResult<Option<String>> {
+    let Some(e) = email.map(str::trim).filter(|e| !e.is_empty()) else {
+        return Ok(None);
+    };
+    let e = e.strip_prefix("mailto:").unwrap_or(e).to_lowercase();
+    let valid = e.chars().count() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(e.split_once('@'), Some((l, d)) if !l.is_empty() && !d.is_empty() && !d.contains('@'));
+    if !valid {
+        return Err(CoreError::validation(format!(
+            "'{e}' is not an e-mail address (name@example.org)."
+        )));
+    }
+    Ok(Some(e))
+}
+
 fn validate_username(username: &str) -> CoreResult<String> {
     let u = trimmed(username, "Username", 64, true)?;
     if let Some(bad) = u
@@ -233,6 +251,7 @@ impl Station {
                 display_name: "Command line".into(),
                 role: Role::Administrator,
                 active: true,
+                email: None,
                 created_at: session.signed_in_at,
             };
             return Ok((account, session, idle));
@@ -284,12 +303,14 @@ impl Station {
         self.actor(Permission::ManageAccounts)?;
         let username = validate_username(&input.username)?;
         let display_name = trimmed(&input.display_name, "Display name", 100, true)?;
+        let email = validate_email(input.email.as_deref())?;
         validate_new_password(input.password.expose())?;
         let hash = hash_password(input.password.expose())?;
-        let store = self.store();
+        let mut store = self.store();
         let id = store::new_id();
+        let tx = store.conn_mut().transaction()?;
         accounts::insert(
-            store.conn(),
+            &tx,
             &id,
             &username,
             &display_name,
@@ -297,6 +318,8 @@ impl Station {
             &hash,
             self.now(),
         )?;
+        accounts::set_email(&tx, &id, email.as_deref())?;
+        tx.commit()?;
         tracing::info!(username = %username, role = input.role.as_str(), "account created");
         Ok(accounts::get(store.conn(), &id)?
             .ok_or_else(|| CoreError::not_found("The account"))?
@@ -306,6 +329,7 @@ impl Station {
     pub fn update_account(&self, id: &str, update: AccountUpdate) -> CoreResult<Account> {
         self.actor(Permission::ManageAccounts)?;
         let display_name = trimmed(&update.display_name, "Display name", 100, true)?;
+        let email = validate_email(update.email.as_deref())?;
         let mut store = self.store();
         let tx = store.conn_mut().transaction()?;
         let current = accounts::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The account"))?;
@@ -325,6 +349,7 @@ impl Station {
             update.active,
             self.now(),
         )?;
+        accounts::set_email(&tx, id, email.as_deref())?;
         let row = accounts::get(&tx, id)?.ok_or_else(|| CoreError::not_found("The account"))?;
         tx.commit()?;
         tracing::info!(username = %row.account.username, role = row.account.role.as_str(), active = row.account.active, "account updated");

@@ -14,7 +14,7 @@ pub struct AccountRow {
     pub password_hash: String,
 }
 
-const COLUMNS: &str = "id, username, display_name, role, active, created_at, password_hash";
+const COLUMNS: &str = "id, username, display_name, role, active, created_at, password_hash, email";
 
 fn read(r: &Row<'_>) -> rusqlite::Result<AccountRow> {
     let role: String = r.get(3)?;
@@ -31,6 +31,7 @@ fn read(r: &Row<'_>) -> rusqlite::Result<AccountRow> {
                 )
             })?,
             active: r.get(4)?,
+            email: r.get(7)?,
             created_at: from_ms(r.get(5)?),
         },
         password_hash: r.get(6)?,
@@ -128,4 +129,49 @@ pub fn set_password_hash(
         params![id, hash, to_ms(now)],
     )?;
     Ok(())
+}
+
+/// Sets (or clears) an account's e-mail, already validated; another account's e-mail is refused.
+pub fn set_email(conn: &Connection, id: &str, email: Option<&str>) -> CoreResult<()> {
+    conn.execute(
+        "UPDATE accounts SET email = ?2 WHERE id = ?1",
+        params![id, email],
+    )
+    .map_err(|e| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => CoreError::conflict(format!(
+            "Another account already has the e-mail {}.",
+            email.unwrap_or_default()
+        )),
+        _ => e.into(),
+    })?;
+    Ok(())
+}
+
+/// Active and inactive accounts by lower-cased e-mail, and by lower-cased username (a feed's
+/// bookings are matched against both).
+pub fn match_keys(
+    conn: &Connection,
+) -> CoreResult<(
+    std::collections::HashMap<String, (String, String)>,
+    std::collections::HashMap<String, (String, String)>,
+)> {
+    let mut by_email = std::collections::HashMap::new();
+    let mut by_username = std::collections::HashMap::new();
+    let mut stmt = conn.prepare("SELECT id, username, display_name, email FROM accounts")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, username, display_name, email) = row?;
+        if let Some(email) = email {
+            by_email.insert(email.to_lowercase(), (id.clone(), display_name.clone()));
+        }
+        by_username.insert(username.to_lowercase(), (id, display_name));
+    }
+    Ok((by_email, by_username))
 }

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod auto_locks;
 pub mod delivery_attempts;
 pub mod events;
+pub mod feeds;
 pub mod interlock_audit;
 pub mod interlock_readings;
 pub mod interlock_state;
@@ -53,6 +54,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0007_readings",
         include_str!("../../migrations/0007_readings.sql"),
+    ),
+    (
+        "0008_feeds",
+        include_str!("../../migrations/0008_feeds.sql"),
     ),
 ];
 
@@ -140,9 +145,14 @@ impl Store {
             return Err(corrupt(&self.path, check).into());
         }
         c.pragma_update(None, "journal_mode", "WAL")?;
-        c.pragma_update(None, "foreign_keys", true)?;
         c.pragma_update(None, "synchronous", "NORMAL")?;
-        Ok(self.migrate(version)?)
+        // Foreign keys are off while migrations run, so a table can be rebuilt (SQLite's
+        // documented way to change a column) without its DROP cascading; each migration checks
+        // them before it commits.
+        c.pragma_update(None, "foreign_keys", false)?;
+        let migrated = self.migrate(version);
+        self.conn.pragma_update(None, "foreign_keys", true)?;
+        Ok(migrated?)
     }
 
     fn migrate(&mut self, from: i64) -> CoreResult<()> {
@@ -151,6 +161,16 @@ impl Store {
             tx.execute_batch(sql).map_err(|e| {
                 CoreError::new(ErrorCode::Database, format!("Migration {name} failed: {e}"))
             })?;
+            let dangling: i64 =
+                tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
+            if dangling > 0 {
+                return Err(CoreError::new(
+                    ErrorCode::Database,
+                    format!("Migration {name} failed: {dangling} rows would break a reference."),
+                ));
+            }
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)?;
             tx.commit()?;

@@ -38,8 +38,17 @@ fn find(h: &[u8], n: &[u8]) -> Option<usize> {
 }
 
 pub async fn respond<S: AsyncWrite + Unpin>(s: &mut S, status: &str, body: &str) {
+    respond_as(s, status, "application/json", body).await
+}
+
+pub async fn respond_as<S: AsyncWrite + Unpin>(
+    s: &mut S,
+    status: &str,
+    content_type: &str,
+    body: &str,
+) {
     let reply = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = s.write_all(reply.as_bytes()).await;
@@ -53,8 +62,15 @@ pub struct TlsServer {
     pub hits: Arc<AtomicUsize>,
 }
 
-/// An HTTPS server whose certificate no system trust store knows.
+/// An HTTPS server whose certificate no system trust store knows; it answers `{}` as JSON.
 pub async fn start_tls_server() -> TlsServer {
+    start_tls_server_with("application/json", "{}").await
+}
+
+/// An HTTPS server whose certificate no system trust store knows, answering every request with
+/// `body` as `content_type` (a calendar feed, say).
+pub async fn start_tls_server_with(content_type: &'static str, body: &str) -> TlsServer {
+    let body = body.to_string();
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -95,12 +111,13 @@ pub async fn start_tls_server() -> TlsServer {
             };
             let acceptor = acceptor.clone();
             let counter = counter.clone();
+            let body = body.clone();
             tokio::spawn(async move {
                 // A client that rejects the certificate aborts the handshake: not a hit.
                 if let Ok(mut tls) = acceptor.accept(tcp).await {
                     read_request(&mut tls).await;
                     counter.fetch_add(1, Ordering::SeqCst);
-                    respond(&mut tls, "200 OK", "{}").await;
+                    respond_as(&mut tls, "200 OK", content_type, &body).await;
                 }
             });
         }

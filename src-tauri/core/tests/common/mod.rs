@@ -83,6 +83,7 @@ impl Fixture {
     pub fn account(&self, username: &str, role: Role) -> Account {
         self.station
             .create_account(NewAccount {
+                email: None,
                 username: username.into(),
                 display_name: format!("{username} display"),
                 role,
