@@ -152,7 +152,10 @@ fn main() {
             })
             .unwrap();
     }
-    let year = station.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).year() as i32;
+    let year = station
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .year() as i32;
     let texts: Vec<String> = (0..SERVICES).map(|i| feed_text(i, year)).collect();
     let bytes: usize = texts.iter().map(String::len).sum();
     let base = rt.block_on(serve(Arc::new(texts)));

@@ -475,6 +475,15 @@ fn bounds(
     (start, end)
 }
 
+/// A component whose DTSTART is a UTC (or fixed-offset) time without a TZID.
+fn starts_in_utc(comp: &ICalendarComponent) -> bool {
+    comp.entries.iter().any(|e| {
+        e.name == ICalendarProperty::Dtstart
+            && e.tz_id().is_none()
+            && matches!(e.values.first(), Some(ICalendarValue::PartialDateTime(dt)) if dt.has_zone())
+    })
+}
+
 /// Parses an iCalendar feed and expands it into the booking occurrences that overlap `horizon`.
 ///
 /// `local_tz` is the IANA name used for floating times and all-day dates; an unknown name falls
@@ -654,8 +663,17 @@ pub fn parse_feed(
             components.push(comp);
         }
         let first = timezones.len();
+        // calcard reads a rule's instances in the default zone when DTSTART has no TZID, also
+        // when DTSTART is UTC ("…Z"): such a series is expanded with UTC as its default, so its
+        // instances, EXDATEs and RECURRENCE-IDs stay in UTC. Floating and all-day series keep
+        // the station's zone.
+        let default = if components[first..].iter().any(starts_in_utc) {
+            Tz::UTC
+        } else {
+            local
+        };
         let series = ICalendar { components };
-        let expanded = series.expand_dates(local, budget);
+        let expanded = series.expand_dates(default, budget);
         for error in &expanded.errors {
             let line = (error.comp_id as usize)
                 .checked_sub(first)

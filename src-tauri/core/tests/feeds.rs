@@ -239,11 +239,13 @@ async fn bookings_belong_to_the_account_the_calendar_names() {
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].id, a.id);
     f.clock.set(t("2026-11-30T09:30:00Z"));
+    f.sign_in_as("uma");
     let overview = f.station.overview().unwrap();
     let current = overview.instruments[0].current.clone().unwrap();
     assert!(current.mine);
     assert_eq!(current.source.as_deref(), Some("Facility calendar"));
     f.clock.set(t("2026-11-30T13:30:00Z"));
+    f.sign_in_as("uma");
     let other = f.station.overview().unwrap().instruments[0]
         .current
         .clone()

@@ -10,7 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 const SELECT: &str = "SELECT f.id, f.service_id, s.name, f.name, f.url, f.auth, f.auth_username,
         f.insecure, f.ca_pem, f.refresh_minutes, f.enabled, f.fire_webhooks, f.user_pattern,
         f.last_attempt_at, f.last_success_at, f.last_error, f.last_error_class, f.last_error_at,
-        f.failing, (SELECT count(*) FROM events e WHERE e.feed_id = f.id), f.warnings
+        f.failing, (SELECT count(*) FROM events e WHERE e.feed_id = f.id), f.warnings,
+        f.auth_secret_set
     FROM feeds f JOIN services s ON s.id = f.service_id";
 
 fn auth_str(a: AuthKind) -> &'static str {
@@ -62,7 +63,7 @@ fn read(r: &Row<'_>) -> rusqlite::Result<Feed> {
 /// Every feed, by service and name; `auth_secret_set` is filled in from the `secret_set` column.
 pub fn list(conn: &Connection) -> CoreResult<Vec<Feed>> {
     let mut stmt = conn.prepare(&format!(
-        "{SELECT}, f.auth_secret_set ORDER BY s.name COLLATE NOCASE, f.name COLLATE NOCASE"
+        "{SELECT} ORDER BY s.name COLLATE NOCASE, f.name COLLATE NOCASE"
     ))?;
     let rows = stmt.query_map([], |r| {
         let mut f = read(r)?;
@@ -74,15 +75,11 @@ pub fn list(conn: &Connection) -> CoreResult<Vec<Feed>> {
 
 pub fn get(conn: &Connection, id: &str) -> CoreResult<Option<Feed>> {
     Ok(conn
-        .query_row(
-            &format!("{SELECT}, f.auth_secret_set WHERE f.id = ?1"),
-            [id],
-            |r| {
-                let mut f = read(r)?;
-                f.auth_secret_set = r.get(21)?;
-                Ok(f)
-            },
-        )
+        .query_row(&format!("{SELECT} WHERE f.id = ?1"), [id], |r| {
+            let mut f = read(r)?;
+            f.auth_secret_set = r.get(21)?;
+            Ok(f)
+        })
         .optional()?)
 }
 
