@@ -58,6 +58,8 @@ function startCalendarServer() {
   const ics = calendar();
   const srv = http.createServer((req, res) => {
     const ifNoneMatch = req.headers['if-none-match'] ?? null;
+    // One request per connection: every sync opens its own.
+    res.setHeader('Connection', 'close');
     let status;
     if (req.url === '/facility.ics') {
       if (ifNoneMatch === ETAG) {
@@ -120,6 +122,11 @@ const rowNamed = async (driver, testid, attr, value) => {
   return rows[0] ?? null;
 };
 const inside = async (el, id) => el.findElements(By.css(`[data-testid="${id}"]`));
+/** Clicks a control found inside another element, brought into view first (as the harness's click does). */
+async function press(driver, el) {
+  await driver.executeScript('arguments[0].scrollIntoView({ block: "center" });', el);
+  await el.click();
+}
 
 /** The Schedule row whose title is `title`. */
 async function eventRow(driver, title) {
@@ -152,7 +159,7 @@ test('staff sync a calendar feed; the user unlocks with the synced booking; a fa
   assert.equal(served.length, 0, 'a disabled feed is not fetched on its own');
 
   let row = await rowNamed(driver, 'feed-row', 'data-name', 'Facility calendar');
-  await (await inside(row, 'feed-sync'))[0].click();
+  await press(driver, (await inside(row, 'feed-sync'))[0]);
   const banner = await find(driver, 'feed-sync-result');
   await waitFor(driver, async () => /created 2/.test(await banner.getText()), 'Sync now reports "created 2"', 20000);
   assert.match(await banner.getText(), /^Facility calendar: created 2, updated 0, removed 0, unchanged 0/);
@@ -162,7 +169,7 @@ test('staff sync a calendar feed; the user unlocks with the synced booking; a fa
   assert.equal((await inside(row, 'feed-row-failing')).length, 0);
 
   // Enabled again: the worker syncs it at once, a conditional GET the server answers 304.
-  await (await inside(row, 'feed-edit'))[0].click();
+  await press(driver, (await inside(row, 'feed-edit'))[0]);
   await find(driver, 'feed-editor');
   await click(driver, 'feed-enabled');
   await click(driver, 'feed-save');
@@ -199,14 +206,18 @@ test('staff sync a calendar feed; the user unlocks with the synced booking; a fa
   await click(driver, 'feed-save');
   await waitFor(driver, async () => (await findAll(driver, 'feed-editor')).length === 0, 'the editor closes');
   await waitFor(driver, async () => (await rowNamed(driver, 'feed-row', 'data-name', 'Broken calendar')) !== null, 'the broken feed is listed');
-  const broken = await rowNamed(driver, 'feed-row', 'data-name', 'Broken calendar');
-  await (await inside(broken, 'feed-sync'))[0].click();
-  await waitFor(driver, async () => /HTTP 500/.test(await text(driver, 'feed-sync-result')), 'Sync now names the 500', 20000);
-  assert.match(await text(driver, 'feed-sync-result'), /^Broken calendar: Failed: /);
+  // Saved enabled, the worker syncs it at once and records the failure; the list shows it.
   await waitFor(driver, async () => {
+    await click(driver, 'nav-schedule');
+    await click(driver, 'nav-feeds');
     const r = await rowNamed(driver, 'feed-row', 'data-name', 'Broken calendar');
     return (await inside(r, 'feed-row-failing')).length === 1;
-  }, 'the Failing badge');
+  }, 'the Failing badge', 30000);
+  // Sync now says the same.
+  const broken = await rowNamed(driver, 'feed-row', 'data-name', 'Broken calendar');
+  await press(driver, (await inside(broken, 'feed-sync'))[0]);
+  await waitFor(driver, async () => /HTTP 500/.test(await text(driver, 'feed-sync-result')), 'Sync now names the 500', 45000);
+  assert.match(await text(driver, 'feed-sync-result'), /^Broken calendar: Failed: /);
   const failing = await rowNamed(driver, 'feed-row', 'data-name', 'Broken calendar');
   assert.match(await (await inside(failing, 'feed-row-error'))[0].getText(), /HTTP 500/);
   assert.equal(await failing.getAttribute('data-failing'), 'true');
@@ -226,7 +237,7 @@ test('staff sync a calendar feed; the user unlocks with the synced booking; a fa
   await waitFor(driver, async () => (await inside(panel, 'interlock-unlock')).length === 1, 'Unlock on Feed scope');
   await screenshot(driver, '33-station-synced-booking');
   const before = (await sim.state()).history.length;
-  await (await inside(panel, 'interlock-unlock'))[0].click();
+  await press(driver, (await inside(panel, 'interlock-unlock'))[0]);
   await waitFor(driver, async () => (await sim.state()).state === 'unlocked', 'the simulator is unlocked', 15000);
   const unlock = (await sim.state()).history.slice(before).find((h) => h.path === '/unlock');
   assert.ok(unlock, 'the unlock reached the simulator');
