@@ -147,14 +147,12 @@ pub fn set_email(conn: &Connection, id: &str, email: Option<&str>) -> CoreResult
     Ok(())
 }
 
+/// Accounts by a lower-cased key: (id, display name).
+pub type AccountsByKey = std::collections::HashMap<String, (String, String)>;
+
 /// Active and inactive accounts by lower-cased e-mail, and by lower-cased username (a feed's
 /// bookings are matched against both).
-pub fn match_keys(
-    conn: &Connection,
-) -> CoreResult<(
-    std::collections::HashMap<String, (String, String)>,
-    std::collections::HashMap<String, (String, String)>,
-)> {
+pub fn match_keys(conn: &Connection) -> CoreResult<(AccountsByKey, AccountsByKey)> {
     let mut by_email = std::collections::HashMap::new();
     let mut by_username = std::collections::HashMap::new();
     let mut stmt = conn.prepare("SELECT id, username, display_name, email FROM accounts")?;
