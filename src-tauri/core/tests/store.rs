@@ -44,6 +44,7 @@ fn migrations_apply_from_zero_on_a_fresh_file() {
             "auto_locks",
             "delivery_attempts",
             "events",
+            "feeds",
             "interlock_audit",
             "interlock_readings",
             "interlock_state",
@@ -169,4 +170,58 @@ fn a_truncated_database_is_refused() {
     std::fs::write(&path, &damaged).unwrap();
     let err = Store::open(&path).unwrap_err();
     assert_eq!(err.code, ErrorCode::DatabaseCorrupt, "{}", err.message);
+}
+
+/// Migration 0008 rebuilds `events` (an account becomes optional for synced bookings): a station
+/// upgraded from schema 7 keeps every booking and its usage record.
+#[test]
+fn upgrading_from_schema_7_keeps_bookings_and_their_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("station.sqlite3");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.pragma_update(None, "foreign_keys", true).unwrap();
+        for (_, sql) in &MIGRATIONS[..7] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.pragma_update(None, "user_version", 7).unwrap();
+        c.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        c.execute_batch(
+            "INSERT INTO accounts VALUES ('A', 'uma', 'Uma', 'instrument_user', 'h', 1, 0, 0);
+             INSERT INTO services (id, name, created_at, updated_at) VALUES ('S', 'Confocal', 0, 0);
+             INSERT INTO events (id, service_id, user_id, title, starts_at, ends_at, created_at,
+                                 updated_at) VALUES ('E', 'S', 'A', 'Imaging', 1000, 2000, 0, 0);
+             INSERT INTO usage_records (event_id, started_at) VALUES ('E', 1100);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let c = store.conn();
+    let (user, title): (Option<String>, String) = c
+        .query_row(
+            "SELECT user_id, title FROM events WHERE id = 'E'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((user.as_deref(), title.as_str()), (Some("A"), "Imaging"));
+    let started: i64 = c
+        .query_row(
+            "SELECT started_at FROM usage_records WHERE event_id = 'E'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(started, 1100, "the usage record survived the rebuild");
+    let fk: i64 = c
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(fk, 1);
+    // The usage record still belongs to its booking: deleting the booking takes it along.
+    c.execute("DELETE FROM events WHERE id = 'E'", []).unwrap();
+    let left: i64 = c
+        .query_row("SELECT count(*) FROM usage_records", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
 }
