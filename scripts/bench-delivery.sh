@@ -29,7 +29,7 @@ fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 cargo build --release -q -p interlock-core --example bench_delivery
-BIN=target/release/examples/bench_delivery
+BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_delivery
 
 work=$(mktemp -d)
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -71,6 +71,9 @@ pub struct Request {
     pub auth_secret: Option<Sensitive<String>>,
     pub body: Vec<u8>,
     pub timeout: Duration,
+    /// `url`, parsed once for all the requests of a webhook (the outbox shares it per round);
+    /// `None`: parsed when sent.
+    pub parsed_url: Option<url::Url>,
     /// The `webhook-id` header: the outbox row's id, the same on every retry and resend, so a
     /// receiver can drop a delivery it has already handled.
     pub message_id: String,
@@ -241,8 +244,11 @@ impl Deliverer {
         };
         let method = reqwest::Method::from_bytes(req.verb.as_str().as_bytes())
             .unwrap_or(reqwest::Method::POST);
-        let mut builder = client
-            .request(method, &req.url)
+        let builder = match &req.parsed_url {
+            Some(url) => client.request(method, url.clone()),
+            None => client.request(method, &req.url),
+        };
+        let mut builder = builder
             .headers(headers)
             .timeout(req.timeout);
         // GET carries no body and no Content-Type: many relays and proxies reject a GET with one.

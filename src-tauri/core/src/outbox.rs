@@ -97,8 +97,10 @@ pub fn enqueue(
 /// A due delivery with everything needed to send it.
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
+    /// The claimed row (its payload has moved into `request.body`).
     pub row: outbox::OutboxRow,
-    pub webhook: Webhook,
+    /// Shared by the rows of one webhook claimed in the same round.
+    pub webhook: Arc<Webhook>,
     pub request: delivery::Request,
 }
 

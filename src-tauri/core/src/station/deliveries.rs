@@ -12,6 +12,7 @@ use crate::sensitive::Sensitive;
 use crate::station::Station;
 use crate::store::{self, delivery_attempts, outbox as outbox_q, settings, webhooks};
 use crate::webhook::*;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) const RETRY_POLICY_KEY: &str = "retry_policy";
@@ -88,6 +89,7 @@ impl Station {
             auth_secret,
             body,
             timeout: Duration::from_secs(u64::from(w.timeout_secs)),
+            parsed_url: None,
             message_id: msg_id.to_string(),
             timestamp_secs: self.now().as_second(),
             signing,
@@ -112,8 +114,13 @@ impl Station {
             let tx = store
                 .conn_mut()
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            for (d, outcome) in &done {
-                let verdict = settle(&tx, &policy, &d.row, &d.webhook, outcome, now)?;
+            let verdicts = settle_many(
+                &tx,
+                &policy,
+                done.iter().map(|(d, o)| (&d.row, &*d.webhook, o)),
+                now,
+            )?;
+            for ((d, outcome), verdict) in done.iter().zip(verdicts) {
                 if matches!(verdict, Verdict::Final | Verdict::FinalAndDisable) {
                     failures.push((d.webhook.clone(), d.row.attempts + 1, outcome.clone()));
                 }
@@ -128,13 +135,14 @@ impl Station {
                     claim.limit,
                     &claim.except,
                 )?;
-                let mut hooks: std::collections::HashMap<String, Option<Webhook>> =
+                // Each webhook is read once per round and shared by its rows.
+                let mut hooks: std::collections::HashMap<String, Option<Arc<Webhook>>> =
                     std::collections::HashMap::new();
                 for row in rows {
                     let hook = match hooks.get(&row.webhook_id) {
                         Some(h) => h.clone(),
                         None => {
-                            let h = webhooks::get(&tx, &row.webhook_id)?;
+                            let h = webhooks::get(&tx, &row.webhook_id)?.map(Arc::new);
                             hooks.insert(row.webhook_id.clone(), h.clone());
                             h
                         }
@@ -157,13 +165,27 @@ impl Station {
             trace_outcome(d);
         }
         // Secrets are read with the database lock released (a keyring prompt may wait).
-        for (row, webhook) in claimed {
-            match self.build_request(&webhook, &row.id, row.payload.clone().into_bytes()) {
-                Ok(request) => round.claimed.push(DueDelivery {
-                    row,
-                    webhook,
-                    request,
-                }),
+        // Each webhook's URL is parsed once per round, not once per request.
+        let mut urls: std::collections::HashMap<String, Option<url::Url>> =
+            std::collections::HashMap::new();
+        for (mut row, webhook) in claimed {
+            let body = std::mem::take(&mut row.payload).into_bytes();
+            match self.build_request(&webhook, &row.id, body) {
+                Ok(mut request) => {
+                    request.parsed_url = match urls.get(&webhook.url) {
+                        Some(parsed) => parsed.clone(),
+                        None => {
+                            let parsed = url::Url::parse(&webhook.url).ok();
+                            urls.insert(webhook.url.clone(), parsed.clone());
+                            parsed
+                        }
+                    };
+                    round.claimed.push(DueDelivery {
+                        row,
+                        webhook,
+                        request,
+                    });
+                }
                 Err(e) => {
                     // A locked keyring: log it as this delivery's attempt and retry on the
                     // schedule, instead of failing every other delivery with it.
@@ -238,7 +260,7 @@ impl Station {
         let request = self.build_request(&webhook, &row.id, row.payload.clone().into_bytes())?;
         Ok(DueDelivery {
             row,
-            webhook,
+            webhook: Arc::new(webhook),
             request,
         })
     }
@@ -343,9 +365,8 @@ impl Station {
     }
 }
 
-/// Records one finished attempt of a claimed row inside the round's transaction: logs it, and
-/// schedules a retry or settles the row. A row whose lease ran out and that another worker took over is left as it is
-/// (the attempt is still logged: it was sent).
+/// Records one finished attempt of a claimed row inside the caller's transaction: logs it, and
+/// schedules a retry or settles the row (see [`settle_many`]).
 fn settle(
     tx: &rusqlite::Connection,
     policy: &RetryPolicy,
@@ -354,41 +375,74 @@ fn settle(
     outcome: &Outcome,
     now: jiff::Timestamp,
 ) -> CoreResult<Verdict> {
-    let attempts = row.attempts + 1;
-    let mut verdict = delivery::verdict(outcome);
-    let mut next = None;
-    if verdict == Verdict::Retry {
-        match policy.next_delay(attempts, outcome.retry_after) {
-            Some(delay) => next = Some(outbox::add(now, delay)),
-            None => verdict = Verdict::Final,
+    let verdicts = settle_many(tx, policy, std::iter::once((row, webhook, outcome)), now)?;
+    Ok(verdicts[0])
+}
+
+/// Records the finished attempts of claimed rows inside the round's transaction: logs each, and
+/// schedules a retry or settles the row. All rows' updates go out as one multi-row UPDATE and all
+/// log entries as one multi-row INSERT (per chunk), so a round's cost per row is small. A row
+/// whose lease ran out and that another worker took over is left as it is (the attempt is still
+/// logged: it was sent). Returns each row's verdict, in order.
+fn settle_many<'a>(
+    tx: &rusqlite::Connection,
+    policy: &RetryPolicy,
+    done: impl Iterator<Item = (&'a outbox_q::OutboxRow, &'a Webhook, &'a Outcome)>,
+    now: jiff::Timestamp,
+) -> CoreResult<Vec<Verdict>> {
+    let (lower, _) = done.size_hint();
+    let mut verdicts = Vec::with_capacity(lower);
+    let mut updates = Vec::with_capacity(lower);
+    let mut entries = Vec::with_capacity(lower);
+    let mut gone = Vec::new();
+    for (row, webhook, outcome) in done {
+        let attempts = row.attempts + 1;
+        let mut verdict = delivery::verdict(outcome);
+        let mut next = None;
+        if verdict == Verdict::Retry {
+            match policy.next_delay(attempts, outcome.retry_after) {
+                Some(delay) => next = Some(outbox::add(now, delay)),
+                None => verdict = Verdict::Final,
+            }
         }
+        let (state, result) = match verdict {
+            Verdict::Delivered => ("delivered", "delivered"),
+            Verdict::Retry => ("pending", "retrying"),
+            Verdict::Final | Verdict::FinalAndDisable => ("failed", "failed"),
+        };
+        updates.push(outbox_q::ClaimedOutcome {
+            id: &row.id,
+            claimed_attempts: row.attempts,
+            attempts,
+            state,
+            next_attempt_at: next,
+            last_error: outcome.error.as_deref(),
+        });
+        entries.push(outbox::attempt_entry(
+            webhook,
+            Some(&row.id),
+            attempts,
+            outcome,
+            result,
+            next,
+            now,
+        ));
+        if verdict == Verdict::FinalAndDisable {
+            gone.push(webhook.id.as_str());
+        }
+        verdicts.push(verdict);
     }
-    let (state, result) = match verdict {
-        Verdict::Delivered => ("delivered", "delivered"),
-        Verdict::Retry => ("pending", "retrying"),
-        Verdict::Final | Verdict::FinalAndDisable => ("failed", "failed"),
-    };
-    outbox_q::record_claimed(
-        tx,
-        &row.id,
-        row.attempts,
-        attempts,
-        state,
-        next,
-        outcome.error.as_deref(),
-        now,
-    )?;
-    let entry = outbox::attempt_entry(webhook, Some(&row.id), attempts, outcome, result, next, now);
-    delivery_attempts::insert(tx, &entry)?;
-    if verdict == Verdict::FinalAndDisable {
+    outbox_q::record_claimed_many(tx, &updates, now)?;
+    delivery_attempts::insert_many(tx, &entries)?;
+    for id in gone {
         webhooks::disable(
             tx,
-            &webhook.id,
+            id,
             "The receiver answered 410 Gone; the station disabled this webhook.",
             now,
         )?;
     }
-    Ok(verdict)
+    Ok(verdicts)
 }
 
 pub const SKIPPED_DISABLED: &str = "Skipped — webhook disabled";

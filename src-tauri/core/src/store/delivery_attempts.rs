@@ -43,6 +43,45 @@ pub fn insert(conn: &Connection, a: &DeliveryAttempt) -> CoreResult<()> {
     Ok(())
 }
 
+/// [`insert`] for many attempts at once: one multi-row `INSERT` per chunk (the AUTOINCREMENT
+/// bookkeeping and the statement's setup are paid once per chunk, not per row). Ids are assigned
+/// in the order given.
+pub fn insert_many(conn: &Connection, attempts: &[DeliveryAttempt]) -> CoreResult<()> {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    for chunk in super::outbox::chunked(attempts) {
+        let sql = super::outbox::chunk_sql(&SQL, chunk.len(), |n| {
+            format!(
+                "INSERT INTO delivery_attempts (outbox_id, webhook_id, webhook_name, action, verb,
+                     url, attempt, attempted_at, duration_ms, status, error_class, error,
+                     response_excerpt, outcome, next_attempt_at)
+                 VALUES {}",
+                super::outbox::values_list(n, 15, 1)
+            )
+        });
+        let mut stmt = conn.prepare_cached(sql)?;
+        for (i, a) in chunk.iter().enumerate() {
+            let p = 1 + i * 15;
+            stmt.raw_bind_parameter(p, a.outbox_id.as_deref())?;
+            stmt.raw_bind_parameter(p + 1, a.webhook_id.as_deref())?;
+            stmt.raw_bind_parameter(p + 2, a.webhook_name.as_str())?;
+            stmt.raw_bind_parameter(p + 3, a.action.as_str())?;
+            stmt.raw_bind_parameter(p + 4, a.verb.as_str())?;
+            stmt.raw_bind_parameter(p + 5, a.url.as_str())?;
+            stmt.raw_bind_parameter(p + 6, a.attempt)?;
+            stmt.raw_bind_parameter(p + 7, to_ms(a.attempted_at))?;
+            stmt.raw_bind_parameter(p + 8, a.duration_ms)?;
+            stmt.raw_bind_parameter(p + 9, a.status)?;
+            stmt.raw_bind_parameter(p + 10, a.error_class.map(|c| c.as_str()))?;
+            stmt.raw_bind_parameter(p + 11, a.error.as_deref())?;
+            stmt.raw_bind_parameter(p + 12, a.response_excerpt.as_str())?;
+            stmt.raw_bind_parameter(p + 13, a.outcome.as_str())?;
+            stmt.raw_bind_parameter(p + 14, a.next_attempt_at.map(to_ms))?;
+        }
+        stmt.raw_execute()?;
+    }
+    Ok(())
+}
+
 /// The newest attempts first, optionally only those of one outcome or one webhook.
 pub fn list(
     conn: &Connection,

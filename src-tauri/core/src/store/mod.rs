@@ -119,6 +119,8 @@ impl Store {
     fn prepare(&mut self) -> Result<(), OpenError> {
         let c = &self.conn;
         c.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The outbox's rounds use a few multi-row statements per table (one per chunk size).
+        c.set_prepared_statement_cache_capacity(64);
         // Reading the header first turns "file is not a database" into a clear error early.
         let app_id: i64 = c.query_row("PRAGMA application_id", [], |r| r.get(0))?;
         let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;

@@ -78,6 +78,10 @@ pub fn get(conn: &Connection, id: &str) -> CoreResult<Option<OutboxRow>> {
 /// claimed row's `next_attempt_at` moves to the end of its lease (`now` + its webhook's timeout +
 /// `slack_ms`), so no other worker or process claims it meanwhile; a row whose lease ran out (its
 /// sender died) is due again: at-least-once. Run it inside an immediate transaction.
+///
+/// `LIMIT ?4 + 0`, not `LIMIT ?4`: SQLite re-prepares a statement whose bare `LIMIT ?` value
+/// changed since the last run (it may plan with the value), and the free slots change from one
+/// round to the next; the scan is in index order, so the value does not matter to the plan.
 pub fn claim(
     conn: &Connection,
     cutoff: Timestamp,
@@ -96,7 +100,7 @@ pub fn claim(
              + 1000 * coalesce((SELECT timeout_secs FROM webhooks w WHERE w.id = outbox.webhook_id), 120)
          WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
                         AND (?5 = '' OR id NOT IN (SELECT value FROM json_each(?5)))
-                      ORDER BY next_attempt_at LIMIT ?4)
+                      ORDER BY next_attempt_at LIMIT ?4 + 0)
          RETURNING {COLUMNS}"
     ))?;
     let rows = stmt.query_map(
@@ -146,6 +150,101 @@ pub fn record_claimed(
         attempts
     ])?;
     Ok(n == 1)
+}
+
+/// The outcome of one claimed attempt, for [`record_claimed_many`].
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimedOutcome<'a> {
+    pub id: &'a str,
+    /// The attempt count the row had when it was claimed: the outcome applies only if it still
+    /// has it (and is still pending), i.e. the row is still this sender's claim.
+    pub claimed_attempts: u32,
+    pub attempts: u32,
+    pub state: &'a str,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_error: Option<&'a str>,
+}
+
+/// Rows per statement of the multi-row writes: a batch is cut into these sizes (largest first),
+/// so a handful of cached statements serve every batch size.
+pub(crate) const CHUNKS: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
+
+/// Splits `items` into chunks of the sizes in [`CHUNKS`].
+pub(crate) fn chunked<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let n = CHUNKS.iter().copied().find(|&n| n <= rest.len())?;
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Some(head)
+    })
+}
+
+fn chunk_index(n: usize) -> usize {
+    CHUNKS.iter().position(|&c| c == n).unwrap_or(CHUNKS.len() - 1)
+}
+
+/// `(?f,?f+1,…),(…)`: `rows` groups of `cols` numbered parameters, starting at `first`.
+pub(crate) fn values_list(rows: usize, cols: usize, first: usize) -> String {
+    let groups: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (0..cols)
+                .map(|c| format!("?{}", first + r * cols + c))
+                .collect();
+            format!("({})", params.join(","))
+        })
+        .collect();
+    groups.join(",")
+}
+
+/// The cached SQL text of a multi-row statement for a chunk of `n` rows (`n` one of [`CHUNKS`]).
+pub(crate) fn chunk_sql(
+    cell: &'static std::sync::OnceLock<Vec<String>>,
+    n: usize,
+    make: impl Fn(usize) -> String,
+) -> &'static str {
+    &cell.get_or_init(|| CHUNKS.iter().map(|&c| make(c)).collect())[chunk_index(n)]
+}
+
+/// [`record_claimed`] for many rows at once: one `UPDATE … FROM (VALUES …)` per chunk instead
+/// of one statement per row, with the same guard per row (still pending, same attempt count).
+/// Returns how many rows were updated (rows no longer this sender's claim are left as they are).
+pub fn record_claimed_many(
+    conn: &Connection,
+    outcomes: &[ClaimedOutcome<'_>],
+    now: Timestamp,
+) -> CoreResult<usize> {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let mut updated = 0;
+    for chunk in chunked(outcomes) {
+        let sql = chunk_sql(&SQL, chunk.len(), |n| {
+            format!(
+                "UPDATE outbox SET state = d.column4, attempts = d.column3,
+                                   next_attempt_at = d.column5, last_error = d.column6,
+                                   updated_at = ?1
+                 FROM (VALUES {}) AS d
+                 WHERE outbox.id = d.column1 AND outbox.state = 'pending'
+                   AND outbox.attempts = d.column2",
+                values_list(n, 6, 2)
+            )
+        });
+        let mut stmt = conn.prepare_cached(sql)?;
+        stmt.raw_bind_parameter(1, to_ms(now))?;
+        for (i, o) in chunk.iter().enumerate() {
+            let p = 2 + i * 6;
+            stmt.raw_bind_parameter(p, o.id)?;
+            stmt.raw_bind_parameter(p + 1, o.claimed_attempts)?;
+            stmt.raw_bind_parameter(p + 2, o.attempts)?;
+            stmt.raw_bind_parameter(p + 3, o.state)?;
+            stmt.raw_bind_parameter(p + 4, o.next_attempt_at.map(to_ms))?;
+            stmt.raw_bind_parameter(p + 5, o.last_error)?;
+        }
+        updated += stmt.raw_execute()?;
+    }
+    Ok(updated)
 }
 
 /// Settles a delivery after a one-off send ("Resend").

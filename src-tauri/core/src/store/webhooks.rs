@@ -92,12 +92,10 @@ pub fn upsert(conn: &Connection, w: &Webhook, now: Timestamp) -> CoreResult<()> 
 }
 
 pub fn get(conn: &Connection, id: &str) -> CoreResult<Option<Webhook>> {
+    // Cached: the outbox reads each claimed row's webhook in every round.
     Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1"),
-            [id],
-            read,
-        )
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1"))?
+        .query_row([id], read)
         .optional()?)
 }
 
