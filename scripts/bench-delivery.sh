@@ -28,8 +28,14 @@ if ((${#need[@]})); then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-cargo build --release -q -p interlock-core --example bench_delivery
-BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_delivery
+# BENCH_BIN=path: measure that (already built) bench_delivery instead, e.g. an older build for a
+# side-by-side comparison under the same load.
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN=$BENCH_BIN
+else
+  cargo build --release -q -p interlock-core --example bench_delivery
+  BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_delivery
+fi
 
 work=$(mktemp -d)
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

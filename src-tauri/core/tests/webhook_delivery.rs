@@ -1045,3 +1045,103 @@ fn outbox_pending_leased(f: &Fixture) -> i64 {
     )
     .unwrap()
 }
+
+/// A drain keeps at most `max_in_flight` requests sent whose outcome is not yet recorded (what
+/// bounds the repeats after a kill -9), however fast the outcomes arrive and however they are
+/// grouped into rounds: the receiver checks, at every request, how many requests it got against
+/// the attempts logged.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_drain_never_has_more_unrecorded_sends_than_its_bound() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let f = Fixture::new();
+    let user = f.account("uma", Role::InstrumentUser);
+    let svc = f.service("Microscope", &[]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let db = f.station.database_path();
+    let got = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let worst = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (g, w) = (got.clone(), worst.clone());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let (g, w, db) = (g.clone(), w.clone(), db.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16384];
+                let mut acc = Vec::new();
+                loop {
+                    let k = match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => k,
+                    };
+                    acc.extend_from_slice(&buf[..k]);
+                    let Some(end) = acc.windows(4).position(|x| x == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&acc[..end]).to_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if acc.len() < end + 4 + len {
+                        continue;
+                    }
+                    acc.drain(..end + 4 + len);
+                    let sent = g.fetch_add(1, Ordering::SeqCst) + 1;
+                    let db = db.clone();
+                    let recorded: usize = tokio::task::spawn_blocking(move || {
+                        let c = rusqlite::Connection::open(db).unwrap();
+                        c.query_row("SELECT count(*) FROM delivery_attempts", [], |r| {
+                            r.get::<_, i64>(0)
+                        })
+                        .unwrap() as usize
+                    })
+                    .await
+                    .unwrap();
+                    w.fetch_max(sent.saturating_sub(recorded), Ordering::SeqCst);
+                    if s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let create = action(ActionType::Event, ActionSubtype::Create);
+    for i in 0..12 {
+        f.station
+            .save_webhook(None, hook(&format!("hook {i}"), create, &url))
+            .unwrap();
+    }
+    for day in 1..=10 {
+        f.event(
+            &svc,
+            &user,
+            &format!("2026-12-{day:02}T09:00:00Z"),
+            &format!("2026-12-{day:02}T10:00:00Z"),
+        );
+    }
+    let report = outbox::drain(&f.station, &deliverer(), 4).await.unwrap();
+    assert_eq!((report.sent, report.delivered), (120, 120));
+    assert_eq!(got.load(Ordering::SeqCst), 120);
+    let worst = worst.load(Ordering::SeqCst);
+    assert!(
+        (1..=4).contains(&worst),
+        "{worst} requests sent whose outcome was not yet recorded (bound 4)"
+    );
+    let log = f.station.list_deliveries(None, None, 500).unwrap();
+    assert_eq!(log.iter().filter(|a| a.outcome == "delivered").count(), 120);
+    assert_eq!(
+        f.station
+            .list_deliveries(None, None, 500)
+            .unwrap()
+            .iter()
+            .map(|a| a.outbox_id.clone())
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        120,
+        "one logged attempt per delivery"
+    );
+}

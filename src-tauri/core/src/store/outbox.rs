@@ -272,3 +272,131 @@ pub fn count_by_state(conn: &Connection, state: &str) -> CoreResult<i64> {
         |r| r.get(0),
     )?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DeliveryAttempt;
+    use crate::store::{delivery_attempts, Store};
+
+    fn store_with_rows(n: usize) -> (tempfile::TempDir, Store, Timestamp) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.sqlite3")).unwrap();
+        let now = Timestamp::from_second(1_900_000_000).unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO webhooks (id, name, action_type, action_subtype, url, verb, timeout_secs,
+                                       created_at, updated_at)
+                 VALUES ('w', 'hook', 'event', 'create', 'http://127.0.0.1:9/h', 'POST', 2, ?1, ?1)",
+                [to_ms(now)],
+            )
+            .unwrap();
+        for i in 0..n {
+            insert(store.conn(), &format!("msg_{i:03}"), "w", "event", "create", "{}", now).unwrap();
+        }
+        (dir, store, now)
+    }
+
+    #[test]
+    fn outbox_multi_row_outcomes_apply_only_to_rows_still_claimed() {
+        // 45 rows: chunks of 32, 8, 4 and 1 statements.
+        let (_dir, store, now) = store_with_rows(45);
+        let c = store.conn();
+        let claimed = claim(c, now, now, 5000, 45, &[]).unwrap();
+        assert_eq!(claimed.len(), 45);
+        // Another sender took msg_007 over after our lease ran out (its attempt count moved on),
+        // and msg_009 was settled meanwhile: neither may be touched by our late outcomes.
+        c.execute("UPDATE outbox SET attempts = 1 WHERE id = 'msg_007'", [])
+            .unwrap();
+        c.execute("UPDATE outbox SET state = 'delivered' WHERE id = 'msg_009'", [])
+            .unwrap();
+        let later = now + jiff::SignedDuration::from_secs(1);
+        let retry_at = later + jiff::SignedDuration::from_secs(5);
+        let outcomes: Vec<ClaimedOutcome> = claimed
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ClaimedOutcome {
+                id: &r.id,
+                claimed_attempts: r.attempts,
+                attempts: r.attempts + 1,
+                state: if i % 2 == 0 { "delivered" } else { "pending" },
+                next_attempt_at: (i % 2 == 1).then_some(retry_at),
+                last_error: (i % 2 == 1).then_some("HTTP 503 Service Unavailable"),
+            })
+            .collect();
+        assert_eq!(record_claimed_many(c, &outcomes, later).unwrap(), 43);
+        for (i, r) in claimed.iter().enumerate() {
+            let row = get(c, &r.id).unwrap().unwrap();
+            match r.id.as_str() {
+                "msg_007" => assert_eq!((row.state.as_str(), row.attempts), ("pending", 1)),
+                "msg_009" => assert_eq!((row.state.as_str(), row.attempts), ("delivered", 0)),
+                _ if i % 2 == 0 => {
+                    assert_eq!((row.state.as_str(), row.attempts), ("delivered", 1));
+                    assert_eq!(row.next_attempt_at, None);
+                }
+                _ => {
+                    assert_eq!((row.state.as_str(), row.attempts), ("pending", 1));
+                    assert_eq!(row.next_attempt_at, Some(retry_at));
+                    assert_eq!(row.last_error.as_deref(), Some("HTTP 503 Service Unavailable"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn outbox_claim_leases_only_due_rows_and_honours_limit_and_except() {
+        let (_dir, store, now) = store_with_rows(10);
+        let c = store.conn();
+        let except = vec!["msg_000".to_string()];
+        let first = claim(c, now, now, 5000, 4, &except).unwrap();
+        let ids: Vec<&str> = first.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["msg_001", "msg_002", "msg_003", "msg_004"]);
+        // Leased for the webhook's timeout (2 s) + slack: not claimable again meanwhile...
+        let lease_end = to_ms(now) + 2000 + 5000;
+        for r in &first {
+            assert_eq!(get(c, &r.id).unwrap().unwrap().next_attempt_at.map(to_ms), Some(lease_end));
+        }
+        let second = claim(c, now, now, 5000, 64, &[]).unwrap();
+        assert_eq!(second.len(), 6, "the other six, msg_000 included");
+        assert!(claim(c, now, now, 5000, 64, &[]).unwrap().is_empty());
+        // ...and due again once the leases ended (their sender died without an outcome).
+        let after = from_ms(lease_end);
+        assert_eq!(claim(c, after, after, 5000, 64, &[]).unwrap().len(), 10);
+    }
+
+    #[test]
+    fn outbox_multi_row_attempt_log_keeps_order_and_fields() {
+        let (_dir, store, now) = store_with_rows(0);
+        let c = store.conn();
+        let entries: Vec<DeliveryAttempt> = (0..45)
+            .map(|i| DeliveryAttempt {
+                id: String::new(),
+                outbox_id: Some(format!("msg_{i:03}")),
+                webhook_id: Some("w".into()),
+                webhook_name: format!("hook {i}"),
+                action: "event/create".into(),
+                verb: "POST".into(),
+                url: "http://127.0.0.1:9/h".into(),
+                attempt: i + 1,
+                attempted_at: now,
+                duration_ms: i * 2,
+                status: (i % 3 == 0).then_some(200),
+                error_class: (i % 3 != 0).then_some(crate::delivery::ErrorClass::Refused),
+                error: (i % 3 != 0).then(|| format!("refused {i}")),
+                response_excerpt: format!("excerpt {i}"),
+                outcome: if i % 3 == 0 { "delivered" } else { "retrying" }.into(),
+                next_attempt_at: (i % 3 != 0).then_some(now),
+            })
+            .collect();
+        delivery_attempts::insert_many(c, &entries).unwrap();
+        let mut logged = delivery_attempts::list(c, None, None, 100).unwrap();
+        logged.reverse(); // newest first
+        assert_eq!(logged.len(), 45);
+        for (got, want) in logged.iter().zip(&entries) {
+            let mut got = got.clone();
+            got.id = String::new();
+            assert_eq!(&got, want);
+        }
+    }
+}
