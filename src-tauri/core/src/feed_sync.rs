@@ -82,6 +82,7 @@ pub async fn sync_feed(
         message_id: String::new(),
         timestamp_secs: 0,
         signing: None,
+        parsed_url: None,
     };
     let reply = deliverer.fetch_feed(&request, MAX_FEED_BYTES).await;
     let o = reply.outcome;
