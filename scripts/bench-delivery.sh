@@ -3,8 +3,9 @@
 # build. Drains 5,000 queued deliveries (3 runs) and reports deliveries/s over the process wall and
 # over the send span (first to last request in nginx's log), the TCP connections opened (distinct
 # nginx $connection), and pwrite calls per delivery (strace -c -f). In the same invocation the
-# peers send 5,000 POSTs to the same nginx: a Python aiohttp loop at concurrency 50, Python
-# requests (one kept-alive session) and a curl loop (one process per request; 500 requests);
+# peers send 5,000 POSTs to the same nginx: the station's HTTP client alone (reqwest, 64 loops, no
+# outbox or database), a Python aiohttp loop at concurrency 50, Python requests (one kept-alive
+# session) and a curl loop (one process per request; 500 requests);
 # then head of line (300 fast deliveries beside one 2 s webhook) and fan-out (10 webhooks x 200 ms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -140,6 +141,13 @@ import requests
 s = requests.Session()
 for _ in range($N):
     s.post('$URL', data='$body', headers={'content-type': 'application/json'}).content")
+# The station's own HTTP client (reqwest) alone, 64 concurrent loops, no outbox: the ceiling the
+# drain works under on this machine.
+hbefore=$(lines)
+hout=$("$BIN" http "$URL" "$N")
+read -r hcount hconns _ _ _ <<<"$(log_since "$hbefore")"
+hwall=$($PY -c "import json,sys; print(json.loads(sys.argv[1])['wall_s'])" "$hout")
+http_alone="client-alone-64 $hcount $hwall $($PY -c "print(round($hcount/$hwall))") $hconns"
 crl=$(peer curl-loop 500 bash -c "for i in \$(seq 500); do curl -s -o /dev/null -X POST -H 'content-type: application/json' -d '$body' '$URL'; done")
 
 # Head of line: 300 fast deliveries beside one webhook that answers after 2 s.
@@ -157,7 +165,7 @@ echo "| what | deliveries/s | vs station send span | connections |"
 echo "|---|---:|---:|---:|"
 printf '| station drain, process wall (median of %d) | %d | | |\n' "$RUNS" "$station_rate"
 printf '| station drain, send span (median of %d) | %d | 1.00 | %s |\n' "$RUNS" "$station_span" "$conns"
-for p in "$aio" "$req" "$crl"; do
+for p in "$http_alone" "$aio" "$req" "$crl"; do
   read -r name n wall rate c <<<"$p"
   printf '| %s (%d requests, %.2f s) | %d | %.2f | %d |\n' "$name" "$n" "$wall" "$rate" \
     "$($PY -c "print($station_span/$rate)")" "$c"

@@ -386,8 +386,16 @@ fn run_fallible(command: Command, paths: &StationPaths) -> Result<(), String> {
         Command::Deliver { in_flight } => {
             let deliverer = Arc::new(Deliverer::new()?);
             let station = Arc::new(station);
+            // On a worker thread, not the blocking main thread: each finished request wakes the
+            // drain without a hand-over between threads.
             let report = runtime()?
-                .block_on(outbox::drain_now_with(&station, &deliverer, in_flight))
+                .block_on(async move {
+                    tokio::spawn(async move {
+                        outbox::drain_now_with(&station, &deliverer, in_flight).await
+                    })
+                    .await
+                })
+                .map_err(|e| format!("The delivery run stopped unexpectedly: {e}"))?
                 .map_err(|e| e.message)?;
             println!(
                 "sent {}: {} delivered, {} to retry later, {} failed",

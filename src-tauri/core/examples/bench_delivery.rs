@@ -10,6 +10,9 @@
 //!   so the script can read from the nginx log how long the fast ones waited.
 //! - `fanout`: one event with 10 webhooks whose receiver (in this process) waits 200 ms each:
 //!   wall time of the action over 7 runs (sequential sending would take 2 s).
+//! - `http URL N`: the HTTP client alone, as a peer: N POSTs of the same body through the
+//!   station's `Deliverer` (reqwest) from 64 concurrent loops, with no outbox, no database and no
+//!   log; prints requests/s. What the station's drain adds on top is the difference.
 
 use interlock_core::delivery::Deliverer;
 use interlock_core::model::*;
@@ -141,9 +144,12 @@ async fn drain(dir: &Path, in_flight: usize) {
     let deliverer = Arc::new(Deliverer::new().unwrap());
     let start = unix_ms();
     let started = Instant::now();
-    let report = outbox::drain_now_with(&s, &deliverer, in_flight)
-        .await
-        .unwrap();
+    // As `deliver` does: on a worker thread.
+    let report =
+        tokio::spawn(async move { outbox::drain_now_with(&s, &deliverer, in_flight).await })
+            .await
+            .unwrap()
+            .unwrap();
     let wall = started.elapsed().as_secs_f64();
     let end = unix_ms();
     assert_eq!(report.delivered, report.sent, "{report:?}");
@@ -203,6 +209,43 @@ async fn fanout() {
     );
 }
 
+async fn http_alone(url: &str, n: usize) {
+    let deliverer = Arc::new(Deliverer::new().unwrap());
+    let request = Arc::new(interlock_core::delivery::Request {
+        verb: Verb::Post,
+        url: url.to_string(),
+        insecure: false,
+        ca_pem: None,
+        headers: Vec::new(),
+        auth: AuthKind::None,
+        auth_username: String::new(),
+        auth_secret: None,
+        body: br#"{"site":"B2","order_id":null,"event_id":"01J0000000000000000000000"}"#.to_vec(),
+        timeout: Duration::from_secs(30),
+        parsed_url: url::Url::parse(url).ok(),
+        message_id: "msg_bench".into(),
+        timestamp_secs: 1_900_000_000,
+        signing: None,
+    });
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let lanes: Vec<_> = (0..outbox::DEFAULT_MAX_IN_FLIGHT)
+        .map(|_| {
+            let (d, r, next) = (deliverer.clone(), request.clone(), next.clone());
+            tokio::spawn(async move {
+                while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < n {
+                    assert!(d.send(&r).await.success());
+                }
+            })
+        })
+        .collect();
+    for lane in lanes {
+        lane.await.unwrap();
+    }
+    let wall = started.elapsed().as_secs_f64();
+    println!(r#"{{"requests":{n},"wall_s":{wall:.4}}}"#);
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -215,8 +258,9 @@ async fn main() {
         }
         "hol" => head_of_line(&arg(1)).await,
         "fanout" => fanout().await,
+        "http" => http_alone(&arg(1), arg(2).parse().unwrap()).await,
         _ => {
-            eprintln!("usage: bench_delivery seed DIR URL N | drain DIR [IN_FLIGHT] | hol URL | fanout (make bench runs them all)");
+            eprintln!("usage: bench_delivery seed DIR URL N | drain DIR [IN_FLIGHT] | hol URL | fanout | http URL N (make bench runs them all)");
             std::process::exit(2);
         }
     }

@@ -248,9 +248,7 @@ impl Deliverer {
             Some(url) => client.request(method, url.clone()),
             None => client.request(method, &req.url),
         };
-        let mut builder = builder
-            .headers(headers)
-            .timeout(req.timeout);
+        let mut builder = builder.headers(headers).timeout(req.timeout);
         // GET carries no body and no Content-Type: many relays and proxies reject a GET with one.
         if req.verb != Verb::Get {
             builder = builder.body(req.body.clone());

@@ -288,8 +288,9 @@ pub async fn drain<S: OutboxStation>(
     }
 }
 
-/// How long a drain waits for more requests to complete before recording a round's outcomes.
-const GATHER: Duration = Duration::from_millis(1);
+/// How long a drain waits for more requests to complete before recording a round's outcomes
+/// (5 runs of 5,000 deliveries each: 1 ms gave 9,617/s median, 300 µs 10,975/s, none 10,436/s).
+const GATHER: Duration = Duration::from_micros(300);
 
 /// Sends every delivery due now, with the default bound on requests in flight.
 pub async fn deliver_due<S: OutboxStation>(

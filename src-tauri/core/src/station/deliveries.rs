@@ -164,22 +164,23 @@ impl Station {
         for d in done.iter() {
             trace_outcome(d);
         }
-        // Secrets are read with the database lock released (a keyring prompt may wait).
-        // Each webhook's URL is parsed once per round, not once per request.
-        let mut urls: std::collections::HashMap<String, Option<url::Url>> =
+        // Secrets are read with the database lock released (a keyring prompt may wait), once per
+        // webhook per round: its rows share one request prototype (secrets, parsed URL) and
+        // differ only in message id and body (the timestamp is the round's).
+        let mut prototypes: std::collections::HashMap<String, CoreResult<delivery::Request>> =
             std::collections::HashMap::new();
         for (mut row, webhook) in claimed {
-            let body = std::mem::take(&mut row.payload).into_bytes();
-            match self.build_request(&webhook, &row.id, body) {
-                Ok(mut request) => {
-                    request.parsed_url = match urls.get(&webhook.url) {
-                        Some(parsed) => parsed.clone(),
-                        None => {
-                            let parsed = url::Url::parse(&webhook.url).ok();
-                            urls.insert(webhook.url.clone(), parsed.clone());
-                            parsed
-                        }
-                    };
+            let prototype = prototypes.entry(webhook.id.clone()).or_insert_with(|| {
+                self.build_request(&webhook, "", Vec::new()).map(|mut r| {
+                    r.parsed_url = url::Url::parse(&webhook.url).ok();
+                    r
+                })
+            });
+            match prototype {
+                Ok(prototype) => {
+                    let mut request = prototype.clone();
+                    request.message_id = row.id.clone();
+                    request.body = std::mem::take(&mut row.payload).into_bytes();
                     round.claimed.push(DueDelivery {
                         row,
                         webhook,

@@ -184,7 +184,10 @@ pub(crate) fn chunked<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
 }
 
 fn chunk_index(n: usize) -> usize {
-    CHUNKS.iter().position(|&c| c == n).unwrap_or(CHUNKS.len() - 1)
+    CHUNKS
+        .iter()
+        .position(|&c| c == n)
+        .unwrap_or(CHUNKS.len() - 1)
 }
 
 /// `(?f,?f+1,…),(…)`: `rows` groups of `cols` numbered parameters, starting at `first`.
@@ -293,7 +296,16 @@ mod tests {
             )
             .unwrap();
         for i in 0..n {
-            insert(store.conn(), &format!("msg_{i:03}"), "w", "event", "create", "{}", now).unwrap();
+            insert(
+                store.conn(),
+                &format!("msg_{i:03}"),
+                "w",
+                "event",
+                "create",
+                "{}",
+                now,
+            )
+            .unwrap();
         }
         (dir, store, now)
     }
@@ -309,8 +321,11 @@ mod tests {
         // and msg_009 was settled meanwhile: neither may be touched by our late outcomes.
         c.execute("UPDATE outbox SET attempts = 1 WHERE id = 'msg_007'", [])
             .unwrap();
-        c.execute("UPDATE outbox SET state = 'delivered' WHERE id = 'msg_009'", [])
-            .unwrap();
+        c.execute(
+            "UPDATE outbox SET state = 'delivered' WHERE id = 'msg_009'",
+            [],
+        )
+        .unwrap();
         let later = now + jiff::SignedDuration::from_secs(1);
         let retry_at = later + jiff::SignedDuration::from_secs(5);
         let outcomes: Vec<ClaimedOutcome> = claimed
@@ -338,7 +353,10 @@ mod tests {
                 _ => {
                     assert_eq!((row.state.as_str(), row.attempts), ("pending", 1));
                     assert_eq!(row.next_attempt_at, Some(retry_at));
-                    assert_eq!(row.last_error.as_deref(), Some("HTTP 503 Service Unavailable"));
+                    assert_eq!(
+                        row.last_error.as_deref(),
+                        Some("HTTP 503 Service Unavailable")
+                    );
                 }
             }
         }
@@ -355,7 +373,10 @@ mod tests {
         // Leased for the webhook's timeout (2 s) + slack: not claimable again meanwhile...
         let lease_end = to_ms(now) + 2000 + 5000;
         for r in &first {
-            assert_eq!(get(c, &r.id).unwrap().unwrap().next_attempt_at.map(to_ms), Some(lease_end));
+            assert_eq!(
+                get(c, &r.id).unwrap().unwrap().next_attempt_at.map(to_ms),
+                Some(lease_end)
+            );
         }
         let second = claim(c, now, now, 5000, 64, &[]).unwrap();
         assert_eq!(second.len(), 6, "the other six, msg_000 included");
