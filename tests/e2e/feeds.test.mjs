@@ -122,10 +122,24 @@ const rowNamed = async (driver, testid, attr, value) => {
   return rows[0] ?? null;
 };
 const inside = async (el, id) => el.findElements(By.css(`[data-testid="${id}"]`));
-/** Clicks a control found inside another element, brought into view first (as the harness's click does). */
+/**
+ * Clicks a control found inside another element, brought into view first (as the harness's click
+ * does). The list re-lays out when a sync's banner appears or the rows refresh, so a click that
+ * lands mid-layout is retried (scrolled into view again) for up to 5 s, as a person would.
+ */
 async function press(driver, el) {
-  await driver.executeScript('arguments[0].scrollIntoView({ block: "center" });', el);
-  await el.click();
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    await driver.executeScript('arguments[0].scrollIntoView({ block: "center" });', el);
+    try {
+      await el.click();
+      return;
+    } catch (e) {
+      const layout = e.name === 'ElementClickInterceptedError' || e.name === 'ElementNotInteractableError';
+      if (!layout || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** The Schedule row whose title is `title`. */
