@@ -27,7 +27,8 @@ demo: build
 	@scripts/demo.sh
 
 ## Delivery benchmark (release build, loopback nginx): 5,000 queued deliveries/s, connections,
-## pwrite calls per delivery, the peers (aiohttp at 50, requests, curl loop), head of line, fan-out.
+## pwrite calls per delivery, the peers (the station's HTTP client alone, aiohttp at 50, requests, curl
+## loop), head of line, fan-out.
 bench:
 	@scripts/bench-delivery.sh
 
