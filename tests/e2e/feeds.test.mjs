@@ -11,8 +11,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { By } from 'selenium-webdriver';
 import {
-  click, find, findAll, importSchedule, newDataDir, openApp, screenshot, selectByLabel, signIn, startRelaySim,
-  stationCli, text, type, waitFor,
+  click, clickElement, find, findAll, importSchedule, newDataDir, openApp, screenshot, selectByLabel, signIn,
+  startRelaySim, stationCli, text, type, waitFor,
 } from './harness.mjs';
 
 let app;
@@ -122,26 +122,6 @@ const rowNamed = async (driver, testid, attr, value) => {
   return rows[0] ?? null;
 };
 const inside = async (el, id) => el.findElements(By.css(`[data-testid="${id}"]`));
-/**
- * Clicks a control found inside another element, brought into view first (as the harness's click
- * does). The list re-lays out when a sync's banner appears or the rows refresh, so a click that
- * lands mid-layout is retried (scrolled into view again) for up to 5 s, as a person would.
- */
-async function press(driver, el) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    await driver.executeScript('arguments[0].scrollIntoView({ block: "center" });', el);
-    try {
-      await el.click();
-      return;
-    } catch (e) {
-      const layout = e.name === 'ElementClickInterceptedError' || e.name === 'ElementNotInteractableError';
-      if (!layout || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 /** The Schedule row whose title is `title`. */
 async function eventRow(driver, title) {
   for (const row of await findAll(driver, 'event-row')) {
@@ -173,7 +153,7 @@ test('staff sync a calendar feed; the user unlocks with the synced booking; a fa
   assert.equal(served.length, 0, 'a disabled feed is not fetched on its own');
 
   let row = await rowNamed(driver, 'feed-row', 'data-name', 'Facility calendar');
-  await press(driver, (await inside(row, 'feed-sync'))[0]);
+  await clickElement(driver, (await inside(row, 'feed-sync'))[0]);
   const banner = await find(driver, 'feed-sync-result');
   await waitFor(driver, async () => /created 2/.test(await banner.getText()), 'Sync now reports "created 2"', 20000);
   assert.match(await banner.getText(), /^Facility calendar: created 2, updated 0, removed 0, unchanged 0/);
@@ -183,7 +163,7 @@ test('staff sync a calendar feed; the user unlocks with the synced booking; a fa
   assert.equal((await inside(row, 'feed-row-failing')).length, 0);
 
   // Enabled again: the worker syncs it at once, a conditional GET the server answers 304.
-  await press(driver, (await inside(row, 'feed-edit'))[0]);
+  await clickElement(driver, (await inside(row, 'feed-edit'))[0]);
   await find(driver, 'feed-editor');
   await click(driver, 'feed-enabled');
   await click(driver, 'feed-save');
@@ -229,7 +209,7 @@ test('staff sync a calendar feed; the user unlocks with the synced booking; a fa
   }, 'the Failing badge', 30000);
   // Sync now says the same.
   const broken = await rowNamed(driver, 'feed-row', 'data-name', 'Broken calendar');
-  await press(driver, (await inside(broken, 'feed-sync'))[0]);
+  await clickElement(driver, (await inside(broken, 'feed-sync'))[0]);
   await waitFor(driver, async () => /HTTP 500/.test(await text(driver, 'feed-sync-result')), 'Sync now names the 500', 45000);
   assert.match(await text(driver, 'feed-sync-result'), /^Broken calendar: Failed: /);
   const failing = await rowNamed(driver, 'feed-row', 'data-name', 'Broken calendar');
@@ -251,7 +231,7 @@ test('staff sync a calendar feed; the user unlocks with the synced booking; a fa
   await waitFor(driver, async () => (await inside(panel, 'interlock-unlock')).length === 1, 'Unlock on Feed scope');
   await screenshot(driver, '33-station-synced-booking');
   const before = (await sim.state()).history.length;
-  await press(driver, (await inside(panel, 'interlock-unlock'))[0]);
+  await clickElement(driver, (await inside(panel, 'interlock-unlock'))[0]);
   await waitFor(driver, async () => (await sim.state()).state === 'unlocked', 'the simulator is unlocked', 15000);
   const unlock = (await sim.state()).history.slice(before).find((h) => h.path === '/unlock');
   assert.ok(unlock, 'the unlock reached the simulator');

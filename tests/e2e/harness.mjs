@@ -164,7 +164,11 @@ export async function text(driver, id) {
 }
 
 export async function click(driver, id) {
-  const el = await find(driver, id);
+  await clickElement(driver, await find(driver, id));
+}
+
+/** Clicks an element already found (e.g. a control inside a table row). */
+export async function clickElement(driver, el) {
   // Dialogs scroll: bring the control into view as a person would before clicking it, and wait
   // while a closing dialog still covers it.
   await driver.executeScript('arguments[0].scrollIntoView({ block: "center" });', el);
