@@ -11,7 +11,7 @@
 //! - `fanout`: one event with 10 webhooks whose receiver (in this process) waits 200 ms each:
 //!   wall time of the action over 7 runs (sequential sending would take 2 s).
 //! - `http URL N`: the HTTP client alone, as a peer: N POSTs of the same body through the
-//!   station's `Deliverer` (reqwest) from 64 concurrent loops, with no outbox, no database and no
+//!   station's `Deliverer` (hyper, capped pool) from 64 concurrent loops, with no outbox, no database and no
 //!   log; prints requests/s. What the station's drain adds on top is the difference.
 
 use interlock_core::delivery::Deliverer;

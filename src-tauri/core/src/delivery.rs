@@ -3,9 +3,11 @@
 //! it is (DNS, connection refused, TLS certificate problem, timeout, redirect, HTTP status). The
 //! outbox, "Send test", "Resend" and the interlock calls all go through `Deliverer::send`.
 
+use crate::http_client::{ClientFactory, HttpClient, Trust};
 use crate::sensitive::Sensitive;
 use crate::webhook::{AuthKind, Verb};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::BodyExt;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -128,11 +130,13 @@ pub fn verdict(o: &Outcome) -> Verdict {
     }
 }
 
-/// Reused HTTP clients: one per TLS mode, plus one per custom CA (connection pooling).
+/// Reused HTTP clients: one per TLS mode, plus one per custom CA (connection pooling). They share
+/// one cap of `http_client::MAX_CONNECTIONS_PER_HOST` connections per host.
 pub struct Deliverer {
-    standard: reqwest::Client,
-    insecure: reqwest::Client,
-    with_ca: Mutex<HashMap<String, reqwest::Client>>,
+    factory: ClientFactory,
+    standard: HttpClient,
+    insecure: HttpClient,
+    with_ca: Mutex<HashMap<String, HttpClient>>,
     /// Bodies longer than this are not read further (status replies are small).
     pub max_body_bytes: usize,
 }
@@ -143,26 +147,17 @@ impl std::fmt::Debug for Deliverer {
     }
 }
 
-fn base_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(USER_AGENT)
-        .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(60))
-        // The outbox keeps at most this many requests in flight; each host's idle connections
-        // are kept (and reused) up to the same bound.
-        .pool_max_idle_per_host(crate::outbox::DEFAULT_MAX_IN_FLIGHT)
-}
-
 impl Deliverer {
     pub fn new() -> Result<Deliverer, String> {
-        let standard = base_builder().build().map_err(|e| e.to_string())?;
-        let insecure = base_builder()
-            .danger_accept_invalid_certs(true)
-            .danger_accept_invalid_hostnames(true)
-            .build()
-            .map_err(|e| e.to_string())?;
+        Self::with_factory(ClientFactory::new())
+    }
+
+    /// A deliverer whose clients come from `factory` (tests: a proxy, a smaller connection cap).
+    pub fn with_factory(factory: ClientFactory) -> Result<Deliverer, String> {
+        let standard = factory.client(Trust::System)?;
+        let insecure = factory.client(Trust::AnyCertificate)?;
         Ok(Deliverer {
+            factory,
             standard,
             insecure,
             with_ca: Mutex::new(HashMap::new()),
@@ -170,7 +165,7 @@ impl Deliverer {
         })
     }
 
-    fn client(&self, insecure: bool, ca_pem: Option<&str>) -> Result<reqwest::Client, String> {
+    fn client(&self, insecure: bool, ca_pem: Option<&str>) -> Result<HttpClient, String> {
         if insecure {
             return Ok(self.insecure.clone());
         }
@@ -181,12 +176,9 @@ impl Deliverer {
         if let Some(c) = cache.get(pem) {
             return Ok(c.clone());
         }
-        let cert = reqwest::Certificate::from_pem(pem.as_bytes())
+        let certs = crate::http_client::parse_pem_certificates(pem)
             .map_err(|e| format!("the CA certificate is not valid PEM: {e}"))?;
-        let client = base_builder()
-            .add_root_certificate(cert)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = self.factory.client(Trust::WithCa(&certs))?;
         cache.insert(pem.to_string(), client.clone());
         Ok(client)
     }
@@ -238,67 +230,92 @@ impl Deliverer {
                 )
             }
         };
-        let headers = match build_headers(req) {
+        let mut headers = match build_headers(req) {
             Ok(h) => h,
             Err(e) => return (fail(ErrorClass::Config, e), (None, None)),
         };
-        let method = reqwest::Method::from_bytes(req.verb.as_str().as_bytes())
-            .unwrap_or(reqwest::Method::POST);
-        let builder = match &req.parsed_url {
-            Some(url) => client.request(method, url.clone()),
-            None => client.request(method, &req.url),
+        let uri = match &req.parsed_url {
+            Some(url) => url.as_str().parse::<http::Uri>(),
+            None => req.url.parse::<http::Uri>(),
         };
-        let mut builder = builder.headers(headers).timeout(req.timeout);
+        let uri = match uri {
+            Ok(u) if u.host().is_some() => u,
+            _ => {
+                return (
+                    fail(
+                        ErrorClass::Config,
+                        format!("The request could not be built: {} is not a URL", req.url),
+                    ),
+                    (None, None),
+                )
+            }
+        };
+        headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        if let Some(auth) = self.factory.proxy_authorization(&uri) {
+            headers.insert(header::PROXY_AUTHORIZATION, auth);
+        }
+        match auth_header(req) {
+            Ok(Some(value)) => {
+                headers.insert(header::AUTHORIZATION, value);
+            }
+            Ok(None) => {}
+            Err(e) => return (fail(ErrorClass::Config, e), (None, None)),
+        }
+        let method =
+            http::Method::from_bytes(req.verb.as_str().as_bytes()).unwrap_or(http::Method::POST);
         // GET carries no body and no Content-Type: many relays and proxies reject a GET with one.
-        if req.verb != Verb::Get {
-            builder = builder.body(req.body.clone());
-        }
-        match req.auth {
-            AuthKind::None => {}
-            AuthKind::Basic => {
-                builder = builder.basic_auth(
-                    &req.auth_username,
-                    req.auth_secret.as_ref().map(|s| s.expose()),
-                );
-            }
-            AuthKind::Bearer => {
-                if let Some(token) = &req.auth_secret {
-                    builder = builder.bearer_auth(token.expose());
-                }
-            }
-        }
-        let response = match builder.send().await {
-            Ok(r) => r,
-            Err(e) => {
+        let body = if req.verb == Verb::Get {
+            bytes::Bytes::new()
+        } else {
+            bytes::Bytes::from(req.body.clone())
+        };
+        let mut request = http::Request::new(crate::http_client::Body::new(body));
+        *request.method_mut() = method;
+        *request.uri_mut() = uri.clone();
+        *request.headers_mut() = headers;
+        let response = match tokio::time::timeout(req.timeout, client.request(request)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
                 let (class, msg) = classify(&e, req);
                 return (fail(class, msg), (None, None));
             }
+            Err(_) => {
+                return (
+                    fail(
+                        ErrorClass::Timeout,
+                        format!(
+                            "Timed out after {} s waiting for {}",
+                            req.timeout.as_secs(),
+                            host_of(req)
+                        ),
+                    ),
+                    (None, None),
+                )
+            }
         };
         let status = response.status();
-        let header = |name: reqwest::header::HeaderName| {
+        let header = |name: HeaderName| {
             response
                 .headers()
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let validators = (
-            header(reqwest::header::ETAG),
-            header(reqwest::header::LAST_MODIFIED),
-        );
+        let validators = (header(header::ETAG), header(header::LAST_MODIFIED));
         let retry_after = response
             .headers()
-            .get(reqwest::header::RETRY_AFTER)
+            .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let location = response
             .headers()
-            .get(reqwest::header::LOCATION)
+            .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let content_type = response
             .headers()
-            .get(reqwest::header::CONTENT_TYPE)
+            .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let (body, body_error) = read_limited(response, limit + 1, req.timeout, started).await;
@@ -358,15 +375,16 @@ pub struct FeedReply {
 }
 
 async fn read_limited(
-    mut response: reqwest::Response,
+    response: http::Response<hyper::body::Incoming>,
     limit: usize,
     timeout: Duration,
     started: Instant,
 ) -> (Vec<u8>, Option<(ErrorClass, String)>) {
     let mut body = Vec::new();
+    let mut incoming = response.into_body();
     loop {
         let left = timeout.saturating_sub(started.elapsed());
-        match tokio::time::timeout(left, response.chunk()).await {
+        match tokio::time::timeout(left, incoming.frame()).await {
             Err(_) => {
                 return (
                     body,
@@ -376,15 +394,18 @@ async fn read_limited(
                     )),
                 )
             }
-            Ok(Ok(Some(chunk))) => {
+            Ok(Some(Ok(frame))) => {
+                let Ok(chunk) = frame.into_data() else {
+                    continue; // trailers
+                };
                 body.extend_from_slice(&chunk);
                 if body.len() >= limit {
                     body.truncate(limit);
                     return (body, None);
                 }
             }
-            Ok(Ok(None)) => return (body, None),
-            Ok(Err(e)) => {
+            Ok(None) => return (body, None),
+            Ok(Some(Err(e))) => {
                 return (
                     body,
                     Some((ErrorClass::Other, format!("The reply broke off: {e}"))),
@@ -398,7 +419,7 @@ fn build_headers(req: &Request) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
     if req.verb != Verb::Get {
         map.insert(
-            reqwest::header::CONTENT_TYPE,
+            header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
     }
@@ -437,20 +458,31 @@ fn build_headers(req: &Request) -> Result<HeaderMap, String> {
     Ok(map)
 }
 
-/// Names a transport failure as what it is.
-fn classify(e: &reqwest::Error, req: &Request) -> (ErrorClass, String) {
-    let mut chain = Vec::new();
-    let mut refused = false;
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+/// The `Authorization` header of HTTP auth (basic or bearer), marked sensitive.
+fn auth_header(req: &Request) -> Result<Option<HeaderValue>, String> {
+    use base64::Engine as _;
+    let text = match (req.auth, &req.auth_secret) {
+        (AuthKind::None, _) | (AuthKind::Bearer, None) => return Ok(None),
+        (AuthKind::Basic, secret) => {
+            let password = secret.as_ref().map(|s| s.expose().as_str()).unwrap_or("");
+            let pair = format!("{}:{password}", req.auth_username);
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
         }
-        chain.push(s.to_string());
-        source = s.source();
-    }
-    let text = chain.join(": ").to_lowercase();
-    let host = url::Url::parse(&req.url)
+        (AuthKind::Bearer, Some(token)) => format!("Bearer {}", token.expose()),
+    };
+    let mut value = HeaderValue::from_str(&text).map_err(|_| {
+        "the HTTP auth credentials contain characters not allowed in a header".to_string()
+    })?;
+    value.set_sensitive(true);
+    Ok(Some(value))
+}
+
+/// `host:port` of a request's URL, for messages.
+fn host_of(req: &Request) -> String {
+    url::Url::parse(&req.url)
         .ok()
         .map(|u| {
             format!(
@@ -459,8 +491,39 @@ fn classify(e: &reqwest::Error, req: &Request) -> (ErrorClass, String) {
                 u.port_or_known_default().unwrap_or(0)
             )
         })
-        .unwrap_or_else(|| req.url.clone());
-    if e.is_timeout() {
+        .unwrap_or_else(|| req.url.clone())
+}
+
+/// Names a transport failure as what it is.
+fn classify(e: &hyper_util::client::legacy::Error, req: &Request) -> (ErrorClass, String) {
+    let mut chain = Vec::new();
+    let mut refused = false;
+    let mut timed_out = false;
+    let mut busy = None;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+            timed_out |= io.kind() == std::io::ErrorKind::TimedOut;
+        }
+        if let Some(b) = s.downcast_ref::<crate::http_client::AllConnectionsBusy>() {
+            busy = Some(b.to_string());
+        }
+        chain.push(s.to_string());
+        source = s.source();
+    }
+    // The client's own wrapper ("client error (Connect)") says nothing to a person.
+    let detail_chain = if chain.len() > 1 {
+        &chain[1..]
+    } else {
+        &chain[..]
+    };
+    let text = chain.join(": ").to_lowercase();
+    let host = host_of(req);
+    if let Some(busy) = busy {
+        return (ErrorClass::Connect, format!("Could not connect: {busy}"));
+    }
+    if timed_out || text.contains("timed out") {
         return (
             ErrorClass::Timeout,
             format!(
@@ -496,15 +559,9 @@ fn classify(e: &reqwest::Error, req: &Request) -> (ErrorClass, String) {
             format!("Could not connect to {host}: {detail}"),
         );
     }
-    if e.is_builder() {
-        return (
-            ErrorClass::Config,
-            format!("The request could not be built: {}", chain.join(": ")),
-        );
-    }
     (
         ErrorClass::Other,
-        format!("Request to {host} failed: {}", chain.join(": ")),
+        format!("Request to {host} failed: {}", detail_chain.join(": ")),
     )
 }
 

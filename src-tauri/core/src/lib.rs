@@ -8,6 +8,7 @@ pub mod error;
 pub mod feed;
 pub mod feed_sync;
 pub mod gating;
+pub mod http_client;
 pub mod ical;
 pub mod interlock;
 pub mod limits;

@@ -448,7 +448,7 @@ pub fn validate_timeout(secs: u32) -> CoreResult<()> {
 }
 
 pub fn validate_ca_pem(pem: &str) -> CoreResult<()> {
-    reqwest::Certificate::from_pem(pem.as_bytes())
+    crate::http_client::parse_pem_certificates(pem)
         .map(drop)
         .map_err(|e| {
             CoreError::validation(format!(
