@@ -6,7 +6,7 @@ mod common;
 
 use common::http::{read_request, start_tls_server};
 use hyper_util::client::proxy::matcher::Matcher;
-use interlock_core::delivery::{Deliverer, Request};
+use interlock_core::delivery::{Deliverer, ErrorClass, Request};
 use interlock_core::http_client::{ClientFactory, MAX_CONNECTIONS_PER_HOST};
 use interlock_core::webhook::{AuthKind, Verb};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -251,4 +251,54 @@ async fn requests_go_through_the_configured_proxy() {
         "{connect}"
     );
     assert!(!connect.contains("POST"), "{connect}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transport_failures_are_named_as_what_they_are() {
+    let deliverer = Deliverer::new().unwrap();
+
+    let outcome = deliverer
+        .send(&post("http://station-test.invalid/hook"))
+        .await;
+    assert_eq!(outcome.error_class, Some(ErrorClass::Dns), "{outcome:?}");
+    assert_eq!(
+        outcome.error.as_deref(),
+        Some("DNS lookup failed for station-test.invalid:80")
+    );
+
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let outcome = deliverer.send(&post(&format!("http://{addr}/hook"))).await;
+    assert_eq!(
+        outcome.error_class,
+        Some(ErrorClass::Refused),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        outcome.error.as_deref(),
+        Some(format!("Connection refused by {addr}").as_str())
+    );
+
+    // A receiver that answers something that is not HTTP.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            read_request(&mut tcp).await;
+            let _ = tcp.write_all(b"SSH-2.0-OpenSSH_9.2\r\n\r\n").await;
+        }
+    });
+    let outcome = deliverer.send(&post(&format!("http://{addr}/hook"))).await;
+    assert_eq!(outcome.error_class, Some(ErrorClass::Other), "{outcome:?}");
+    let error = outcome.error.unwrap();
+    assert!(
+        error.starts_with(&format!("Request to {addr} failed: ")) && error.contains("invalid HTTP"),
+        "{error}"
+    );
+    assert!(!error.contains("client error"), "{error}");
+
+    // A URL the client cannot use is a configuration error, not a panic.
+    let outcome = deliverer.send(&post("not a url")).await;
+    assert_eq!(outcome.error_class, Some(ErrorClass::Config), "{outcome:?}");
 }
