@@ -211,22 +211,11 @@ async fn fanout() {
 
 async fn http_alone(url: &str, n: usize) {
     let deliverer = Arc::new(Deliverer::new().unwrap());
-    let request = Arc::new(interlock_core::delivery::Request {
-        verb: Verb::Post,
-        url: url.to_string(),
-        insecure: false,
-        ca_pem: None,
-        headers: Vec::new(),
-        auth: AuthKind::None,
-        auth_username: String::new(),
-        auth_secret: None,
-        body: br#"{"site":"B2","order_id":null,"event_id":"01J0000000000000000000000"}"#.to_vec(),
-        timeout: Duration::from_secs(30),
-        parsed_url: url::Url::parse(url).ok(),
-        message_id: "msg_bench".into(),
-        timestamp_secs: 1_900_000_000,
-        signing: None,
-    });
+    let request = Arc::new(interlock_core::delivery::Request::post_json(
+        url,
+        br#"{"site":"B2","order_id":null,"event_id":"01J0000000000000000000000"}"#.to_vec(),
+        "msg_bench",
+    ));
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let lanes: Vec<_> = (0..outbox::DEFAULT_MAX_IN_FLIGHT)

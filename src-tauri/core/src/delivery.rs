@@ -85,6 +85,28 @@ pub struct Request {
     pub signing: Option<Sensitive<String>>,
 }
 
+impl Request {
+    /// A plain JSON POST: no auth, no signing, a 30 s timeout (benchmarks and tests of the client).
+    pub fn post_json(url: &str, body: Vec<u8>, message_id: &str) -> Request {
+        Request {
+            verb: Verb::Post,
+            url: url.to_string(),
+            insecure: false,
+            ca_pem: None,
+            headers: Vec::new(),
+            auth: AuthKind::None,
+            auth_username: String::new(),
+            auth_secret: None,
+            body,
+            timeout: Duration::from_secs(30),
+            parsed_url: url::Url::parse(url).ok(),
+            message_id: message_id.to_string(),
+            timestamp_secs: jiff::Timestamp::now().as_second(),
+            signing: None,
+        }
+    }
+}
+
 /// What happened to one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {

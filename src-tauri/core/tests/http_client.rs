@@ -8,7 +8,6 @@ use common::http::{read_request, start_tls_server};
 use hyper_util::client::proxy::matcher::Matcher;
 use interlock_core::delivery::{Deliverer, ErrorClass, Request};
 use interlock_core::http_client::{ClientFactory, MAX_CONNECTIONS_PER_HOST};
-use interlock_core::webhook::{AuthKind, Verb};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,22 +15,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 fn post(url: &str) -> Request {
-    Request {
-        verb: Verb::Post,
-        url: url.to_string(),
-        insecure: false,
-        ca_pem: None,
-        headers: Vec::new(),
-        auth: AuthKind::None,
-        auth_username: String::new(),
-        auth_secret: None,
-        body: br#"{"n":1}"#.to_vec(),
-        timeout: Duration::from_secs(30),
-        parsed_url: None,
-        message_id: "msg_test".into(),
-        timestamp_secs: 1_900_000_000,
-        signing: None,
-    }
+    Request::post_json(url, br#"{"n":1}"#.to_vec(), "msg_test")
 }
 
 /// Connections accepted, and the most open at once.
