@@ -152,8 +152,8 @@ pub fn verdict(o: &Outcome) -> Verdict {
     }
 }
 
-/// Reused HTTP clients: one per TLS mode, plus one per custom CA (connection pooling). They share
-/// one cap of `http_client::MAX_CONNECTIONS_PER_HOST` connections per host.
+/// Reused HTTP clients: one per TLS mode, plus one per custom CA (connection pooling), each
+/// with at most `http_client::MAX_CONNECTIONS_PER_HOST` connections per host.
 pub struct Deliverer {
     factory: ClientFactory,
     standard: HttpClient,

@@ -54,8 +54,6 @@ pub enum Trust<'a> {
 pub struct ClientFactory {
     system_roots: Arc<RootCertStore>,
     proxies: Arc<Matcher>,
-    /// One cap per host, shared by all of the deliverer's clients.
-    caps: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     per_host: usize,
 }
 
@@ -76,7 +74,6 @@ impl ClientFactory {
         ClientFactory {
             system_roots: Arc::new(roots),
             proxies: Arc::new(proxies),
-            caps: Arc::default(),
             per_host: MAX_CONNECTIONS_PER_HOST,
         }
     }
@@ -87,6 +84,9 @@ impl ClientFactory {
         self
     }
 
+    /// A client with its own pool and its own caps: a host's places are held by the connections
+    /// of one pool, because another pool could never reuse them (a request there would wait for
+    /// places held by connections idle elsewhere).
     pub fn client(&self, trust: Trust<'_>) -> Result<HttpClient, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -117,7 +117,7 @@ impl ClientFactory {
         let capped = HostCappedConnector {
             tcp,
             proxies: self.proxies.clone(),
-            caps: self.caps.clone(),
+            caps: Arc::default(),
             per_host: self.per_host,
         };
         let https = hyper_rustls::HttpsConnectorBuilder::new()

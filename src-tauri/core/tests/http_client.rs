@@ -286,3 +286,20 @@ async fn transport_failures_are_named_as_what_they_are() {
     let outcome = deliverer.send(&post("not a url")).await;
     assert_eq!(outcome.error_class, Some(ErrorClass::Config), "{outcome:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_idle_in_one_pool_do_not_block_another_pool() {
+    // Two webhooks to one host, one of them with "accept any certificate": two clients, two
+    // pools. Idle connections of the first must not hold the second's places.
+    let (url, counts) = keep_alive_server(Duration::ZERO, false).await;
+    let capped = ClientFactory::new().with_connections_per_host(2);
+    let deliverer = Arc::new(Deliverer::with_factory(capped).unwrap());
+    assert_eq!(send_all(deliverer.clone(), &url, 20).await, 20);
+    let mut insecure = post(&url);
+    insecure.insecure = true;
+    let outcome = tokio::time::timeout(Duration::from_secs(5), deliverer.send(&insecure))
+        .await
+        .expect("the second pool waited for places the first pool's idle connections hold");
+    assert!(outcome.success(), "{:?}", outcome.error);
+    assert!(counts.accepted.load(Ordering::SeqCst) <= 3);
+}
