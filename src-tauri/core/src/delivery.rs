@@ -304,14 +304,7 @@ impl Deliverer {
             }
             Err(_) => {
                 return (
-                    fail(
-                        ErrorClass::Timeout,
-                        format!(
-                            "Timed out after {} s waiting for {}",
-                            req.timeout.as_secs(),
-                            host_of(req)
-                        ),
-                    ),
+                    fail(ErrorClass::Timeout, timed_out_message(req)),
                     (None, None),
                 )
             }
@@ -516,6 +509,15 @@ fn host_of(req: &Request) -> String {
         .unwrap_or_else(|| req.url.clone())
 }
 
+/// The message of a request that ran out of time (the whole request, or its connect).
+fn timed_out_message(req: &Request) -> String {
+    format!(
+        "Timed out after {} s waiting for {}",
+        req.timeout.as_secs(),
+        host_of(req)
+    )
+}
+
 /// Names a transport failure as what it is.
 fn classify(e: &hyper_util::client::legacy::Error, req: &Request) -> (ErrorClass, String) {
     let mut chain = Vec::new();
@@ -546,13 +548,7 @@ fn classify(e: &hyper_util::client::legacy::Error, req: &Request) -> (ErrorClass
         return (ErrorClass::Connect, format!("Could not connect: {busy}"));
     }
     if timed_out || text.contains("timed out") {
-        return (
-            ErrorClass::Timeout,
-            format!(
-                "Timed out after {} s waiting for {host}",
-                req.timeout.as_secs()
-            ),
-        );
+        return (ErrorClass::Timeout, timed_out_message(req));
     }
     if refused || text.contains("connection refused") {
         return (ErrorClass::Refused, format!("Connection refused by {host}"));
